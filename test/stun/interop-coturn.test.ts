@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { startStunServer } from '../../src/stun/index.js';
+
+/**
+ * Interoperability with a STUN client this project did not write: coturn's turnutils_stunclient
+ * (Debian package coturn). It prints lines like "UDP reflexive addr: 127.0.0.1:56214".
+ */
+const CLIENT = 'turnutils_stunclient';
+const CLIENT_TIMEOUT_MS = 5000;
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+const clientPath = findOnPath(CLIENT);
+const missing = clientPath === undefined;
+if (missing && process.env.CI === 'true') {
+  test('coturn turnutils_stunclient is installed in CI', () => {
+    assert.fail(`${CLIENT} not found on PATH; .ci/run must apt-get install coturn`);
+  });
+}
+const skip = missing ? `${CLIENT} not installed (apt-get install coturn); interop not checked` : false;
+
+async function reflexiveAddressSeenBy(host: string, port: number): Promise<{ host: string; port: number }> {
+  const { stdout } = await promisify(execFile)(clientPath!, ['-p', String(port), host], {
+    timeout: CLIENT_TIMEOUT_MS,
+  });
+  const match = /UDP reflexive addr: (.+):(\d+)\s*$/m.exec(stdout);
+  assert.ok(match, `turnutils_stunclient printed a reflexive address:\n${stdout}`);
+  return { host: match[1]!, port: Number(match[2]) };
+}
+
+test('coturn turnutils_stunclient reads its IPv4 reflexive address from our server', { skip }, async () => {
+  let answered = 0;
+  const server = await startStunServer({
+    host: '127.0.0.1',
+    port: 0,
+    onBinding: (o) => {
+      if (o === 'answered') answered++;
+    },
+  });
+  try {
+    const reflexive = await reflexiveAddressSeenBy('127.0.0.1', server.port);
+    assert.equal(reflexive.host, '127.0.0.1');
+    assert.ok(reflexive.port > 0 && reflexive.port < 65536 && reflexive.port !== server.port);
+    assert.ok(answered >= 1);
+  } finally {
+    await server.close();
+  }
+});
+
+test('coturn turnutils_stunclient reads its IPv6 reflexive address from a dual-stack server', {
+  skip,
+}, async () => {
+  const server = await startStunServer({ host: '::', port: 0 });
+  try {
+    const v6 = await reflexiveAddressSeenBy('::1', server.port);
+    assert.equal(v6.host, '::1');
+    const v4 = await reflexiveAddressSeenBy('127.0.0.1', server.port);
+    assert.equal(v4.host, '127.0.0.1', 'IPv4 clients of a dual-stack server are answered as IPv4');
+  } finally {
+    await server.close();
+  }
+});
