@@ -1,0 +1,27 @@
+import type { PathName } from './options.js';
+
+/** One path tried during a connect: what, how long, and why it failed (§4.1: "the result reports…"). */
+export interface PathAttempt {
+  path: PathName;
+  ok: boolean;
+  ms: number;
+  reason?: string;
+}
+
+/** Times one attempt from its start; `finish` records the outcome once. */
+export class AttemptClock {
+  private readonly started = performance.now();
+  constructor(
+    readonly path: PathName,
+    private readonly log: PathAttempt[],
+    private readonly onAttempt?: (attempt: PathAttempt) => void,
+  ) {}
+
+  finish(ok: boolean, reason?: string): PathAttempt {
+    const attempt: PathAttempt = { path: this.path, ok, ms: Math.round(performance.now() - this.started) };
+    if (reason !== undefined) attempt.reason = reason;
+    this.log.push(attempt);
+    this.onAttempt?.(attempt);
+    return attempt;
+  }
+}

@@ -1,0 +1,423 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import type { KeyPair } from '@hyperswarm/secret-stream';
+import {
+  type BuddyEntry,
+  type Endpoint,
+  ProtocolError,
+  type RequestType,
+  type Result,
+  type ServerEvent,
+  type SignalBody,
+} from '../protocol/index.js';
+import { localAddresses } from './addresses.js';
+import { Answerer } from './answer.js';
+import type { PathAttempt } from './attempts.js';
+import { connectToBuddy } from './connect.js';
+import type { PeerContext } from './context.js';
+import { ControlChannel, type RequestFields } from './control.js';
+import { authenticate, type Credentials } from './credentials.js';
+import { ClientError, DisconnectedError, TimeoutError } from './errors.js';
+import { GlobalAddress } from './global-address.js';
+import { defaultHome, Home } from './home.js';
+import { askSameNat, judgeOnClient } from './judge.js';
+import {
+  type ConnectOptions,
+  DEFAULT_LIVENESS,
+  DEFAULT_TIMEOUTS,
+  type JudgeChoice,
+  type Liveness,
+  type PeerSocketOptions,
+  type Timeouts,
+} from './options.js';
+import type { PeerConnection } from './peer-connection.js';
+import { PeerSocket } from './peer-socket.js';
+
+export interface LogonOptions extends PeerSocketOptions {
+  /** The server's WebSocket URL, e.g. `ws://im.example:7070`. */
+  server: string;
+  user: string;
+  /** Where the key pair and session token live; default `~/.buddylink`. */
+  home?: string;
+  password?: string;
+  token?: string;
+  /** A name for this device; several devices may be logged on as one user. */
+  device?: string;
+  /** This device takes incoming connections (the server aims signals at it first). */
+  listen?: boolean;
+  timeouts?: Partial<Timeouts>;
+  liveness?: Partial<Liveness>;
+}
+
+export interface CreateAccountOptions extends LogonOptions {
+  password: string;
+}
+
+export interface ClientEvents {
+  presence: [{ user: string; online: boolean }];
+  'buddy.request': [{ from: string }];
+  'buddy.accepted': [{ user: string; publicKey: string }];
+  'buddy.removed': [{ user: string }];
+  connection: [PeerConnection];
+  disconnect: [{ reason: string }];
+  reconnect: [];
+}
+
+/** A device name the server accepts: host name and process, so two commands never collide. */
+function defaultDevice(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_.:-]/g, '-')
+      .slice(0, 40) || 'device';
+  return `${host}.${process.pid}`;
+}
+
+function normaliseServerUrl(server: string): string {
+  return /^wss?:\/\//i.test(server) ? server : `ws://${server}`;
+}
+
+type AnswerWaiter = (body: SignalBody) => void;
+
+/**
+ * A user logged on to a buddylink server: buddies, presence, the same-NAT judgement, and verified,
+ * end-to-end encrypted connections to buddies over the LAN, the internet or the relay.
+ */
+export class Client extends EventEmitter<ClientEvents> {
+  readonly user: string;
+  readonly device: string;
+  readonly publicKey: string;
+  private control: ControlChannel;
+  private readonly buddies = new Map<string, BuddyEntry>();
+  private readonly answerWaiters = new Map<string, AnswerWaiter>();
+  private readonly connections = new Set<PeerConnection>();
+  private readonly answerer: Answerer;
+  private readonly global: GlobalAddress;
+  private readonly timeouts: Timeouts;
+  private readonly liveness: Liveness;
+  private readonly ctx: PeerContext;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly serverUrl: string,
+    private readonly home: Home,
+    private readonly credentials: Credentials,
+    control: ControlChannel,
+    logon: Result<'logon'>,
+    keyPair: KeyPair,
+    private readonly socket: PeerSocket,
+    private readonly options: LogonOptions,
+  ) {
+    super();
+    this.user = logon.user;
+    this.device = logon.device;
+    this.publicKey = keyPair.publicKey.toString('hex');
+    this.control = control;
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
+    this.global = new GlobalAddress(socket, serverUrl, options.stun, options.extraGlobalAddresses);
+    this.ctx = this.makeContext(keyPair);
+    this.answerer = new Answerer(this.ctx, this.timeouts, (connection) => this.adopt(connection, true));
+    this.watch(control);
+  }
+
+  /** Logs on with a token (given or kept in `home`) or a password; creates the key pair on first use. */
+  static async logon(options: LogonOptions): Promise<Client> {
+    return Client.start(options, async (control, home, credentials) => {
+      return authenticate(control, normaliseServerUrl(options.server), home, credentials);
+    });
+  }
+
+  /** Creates the account with this home's public key (the key buddies will pin) and logs on. */
+  static async createAccount(options: CreateAccountOptions): Promise<Client> {
+    return Client.start(options, async (control, home, credentials, keyPair) => {
+      const result = await control.request('account.create', {
+        user: options.user,
+        password: options.password,
+        publicKey: keyPair.publicKey.toString('hex'),
+        device: credentials.device,
+        listen: credentials.listen,
+      });
+      await home.saveSession({
+        server: normaliseServerUrl(options.server),
+        user: result.user,
+        token: result.token,
+        tokenExpiresAt: result.tokenExpiresAt,
+      });
+      return result;
+    });
+  }
+
+  private static async start(
+    options: LogonOptions,
+    enter: (
+      control: ControlChannel,
+      home: Home,
+      credentials: Credentials,
+      keyPair: KeyPair,
+    ) => Promise<Result<'logon'>>,
+  ): Promise<Client> {
+    const serverUrl = normaliseServerUrl(options.server);
+    const home = new Home(options.home ?? defaultHome());
+    const keyPair = await home.keyPair();
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    const credentials: Credentials = {
+      user: options.user,
+      password: options.password,
+      token: options.token,
+      device: options.device ?? defaultDevice(),
+      listen: options.listen ?? false,
+    };
+    const control = await ControlChannel.open(serverUrl, timeouts.requestTimeoutMs);
+    let logon: Result<'logon'>;
+    try {
+      logon = await enter(control, home, credentials, keyPair);
+    } catch (error) {
+      control.close();
+      throw error;
+    }
+    const socket = PeerSocket.bind(options.udpPort ?? 0, options.udpHost);
+    const client = new Client(serverUrl, home, credentials, control, logon, keyPair, socket, options);
+    await client.refreshBuddies().catch(() => {});
+    return client;
+  }
+
+  // ---- buddies (SPEC §3.1) ----
+
+  async listBuddies(): Promise<BuddyEntry[]> {
+    return this.refreshBuddies();
+  }
+
+  async requestBuddy(user: string): Promise<'requested' | 'accepted'> {
+    const { state } = await this.request('buddy.request', { user });
+    if (state === 'accepted') await this.refreshBuddies();
+    return state;
+  }
+
+  async acceptBuddy(user: string): Promise<{ user: string; publicKey: string }> {
+    const accepted = await this.request('buddy.accept', { user });
+    this.buddies.set(accepted.user, {
+      user: accepted.user,
+      state: 'accepted',
+      publicKey: accepted.publicKey,
+    });
+    return accepted;
+  }
+
+  async declineBuddy(user: string): Promise<void> {
+    await this.request('buddy.decline', { user });
+    this.buddies.delete(user);
+  }
+
+  async removeBuddy(user: string): Promise<void> {
+    await this.request('buddy.remove', { user });
+    this.buddies.delete(user);
+  }
+
+  // ---- addresses and judgement ----
+
+  /** S1–S4 (or the variant S201–S207 with judge 'client'): is the buddy behind our NAT? */
+  async sameNat(buddy: string, judge: JudgeChoice = 'server'): Promise<boolean> {
+    return judge === 'client' ? judgeOnClient(this.ctx, buddy, this.timeouts) : askSameNat(this.ctx, buddy);
+  }
+
+  /** S141–S143: the registered address, as the server saw our control connection. */
+  async ownAddress(): Promise<Endpoint> {
+    return (await this.request('ownAddress', {})).address;
+  }
+
+  /** S101–S102: the global address of the peer socket, by STUN through that same socket. */
+  async globalAddress(): Promise<Endpoint> {
+    return this.global.learn(this.timeouts.stunTimeoutMs, 0);
+  }
+
+  /** The local addresses a same-NAT buddy would be offered (S51). */
+  localAddresses(): Endpoint[] {
+    return localAddresses(this.socket, this.options.localAddresses);
+  }
+
+  /** The peer socket's UDP port (STUN, punching and peer streams all use it). */
+  get udpPort(): number {
+    return this.socket.port;
+  }
+
+  // ---- connections ----
+
+  /** Connects to a buddy: judgement, LAN / internet / relay with fall-back, the buddy's key verified. */
+  async connect(
+    buddy: string,
+    options: ConnectOptions & { onAttempt?: (attempt: PathAttempt) => void } = {},
+  ): Promise<PeerConnection> {
+    if (this.closed) throw new DisconnectedError('the client is closed');
+    const connection = await connectToBuddy(this.ctx, buddy, { ...this.timeouts, ...options });
+    return this.adopt(connection, false);
+  }
+
+  /** Logs off (optionally revoking the kept token) and closes everything. */
+  async logoff(options: { revokeToken?: boolean } = {}): Promise<void> {
+    try {
+      await this.request('logoff', options.revokeToken ? { revokeToken: true } : {});
+    } finally {
+      if (options.revokeToken) await this.home.forgetSession();
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.answerer.close();
+    this.control.close();
+    for (const connection of this.connections) connection.destroy();
+    await this.socket.close();
+  }
+
+  // ---- internals ----
+
+  private request<T extends RequestType>(type: T, fields: RequestFields<T>): Promise<Result<T>> {
+    return this.control.request(type, fields);
+  }
+
+  private adopt(connection: PeerConnection, incoming: boolean): PeerConnection {
+    this.connections.add(connection);
+    connection.once('close', () => this.connections.delete(connection));
+    if (incoming) this.emit('connection', connection);
+    return connection;
+  }
+
+  private async refreshBuddies(): Promise<BuddyEntry[]> {
+    const { buddies } = await this.request('buddy.list', {});
+    this.buddies.clear();
+    for (const b of buddies) this.buddies.set(b.user, b);
+    return buddies;
+  }
+
+  private async pinnedKey(buddy: string): Promise<Buffer> {
+    let entry = this.buddies.get(buddy);
+    if (entry?.state !== 'accepted' || !entry.publicKey) {
+      await this.refreshBuddies();
+      entry = this.buddies.get(buddy);
+    }
+    if (entry?.state !== 'accepted' || !entry.publicKey) {
+      throw new ProtocolError('NOT_BUDDY', `${buddy} is not an accepted buddy`);
+    }
+    return Buffer.from(entry.publicKey, 'hex');
+  }
+
+  private makeContext(keyPair: KeyPair): PeerContext {
+    return {
+      user: this.user,
+      keyPair,
+      socket: this.socket,
+      liveness: this.liveness,
+      request: (type, fields) => this.request(type, fields),
+      pinnedKey: (buddy) => this.pinnedKey(buddy),
+      localAddresses: () => this.localAddresses(),
+      globalAddresses: (t) => this.global.offer(t.stunTimeoutMs, t.globalAddressTtlMs),
+      ownGlobalAddress: (t) => this.global.learn(t.stunTimeoutMs, t.globalAddressTtlMs),
+      awaitAnswer: (buddy, session, scope, timeoutMs, signal) =>
+        this.awaitAnswer(buddy, session, scope, timeoutMs, signal),
+      relayUrl: (path) => new URL(path, this.serverUrl).toString(),
+    };
+  }
+
+  private awaitAnswer(
+    buddy: string,
+    session: string,
+    scope: SignalBody['scope'],
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<SignalBody> {
+    const key = `${buddy}/${session}/${scope}`;
+    return new Promise((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.answerWaiters.delete(key);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new TimeoutError(`${buddy}'s answer`, timeoutMs));
+      }, timeoutMs);
+      const onAbort = () => {
+        finish();
+        reject(new ClientError('ABORTED', 'attempt cancelled'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.answerWaiters.set(key, (body) => {
+        finish();
+        resolve(body);
+      });
+    });
+  }
+
+  private watch(control: ControlChannel): void {
+    control.on('event', (event) => this.onEvent(event));
+    control.once('close', () => {
+      if (this.closed || control !== this.control) return;
+      this.emit('disconnect', { reason: 'the server connection closed' });
+      this.scheduleReconnect(this.liveness.reconnectBaseMs);
+    });
+  }
+
+  private onEvent(event: ServerEvent): void {
+    switch (event.event) {
+      case 'presence': {
+        const entry = this.buddies.get(event.user);
+        if (entry) entry.online = event.online;
+        this.emit('presence', { user: event.user, online: event.online });
+        return;
+      }
+      case 'buddy.request':
+        this.buddies.set(event.from, { user: event.from, state: 'incoming' });
+        this.emit('buddy.request', { from: event.from });
+        return;
+      case 'buddy.accepted':
+        this.buddies.set(event.user, { user: event.user, state: 'accepted', publicKey: event.publicKey });
+        this.emit('buddy.accepted', { user: event.user, publicKey: event.publicKey });
+        return;
+      case 'buddy.removed':
+        this.buddies.delete(event.user);
+        this.emit('buddy.removed', { user: event.user });
+        return;
+      case 'signal': {
+        if (event.body.purpose === 'offer') {
+          this.answerer.onOffer(event.from, event.body);
+          return;
+        }
+        this.answerWaiters.get(`${event.from}/${event.body.session}/${event.body.scope}`)?.(event.body);
+        return;
+      }
+      case 'shutdown':
+        return;
+    }
+  }
+
+  /** Back-off reconnect: doubling delays up to the maximum, with the kept token (or the password). */
+  private scheduleReconnect(delayMs: number): void {
+    if (this.closed) return;
+    this.reconnectTimer = setTimeout(async () => {
+      try {
+        const control = await ControlChannel.open(this.serverUrl, this.timeouts.requestTimeoutMs);
+        try {
+          await authenticate(control, this.serverUrl, this.home, { ...this.credentials, token: undefined });
+        } catch (error) {
+          control.close();
+          throw error;
+        }
+        if (this.closed) {
+          control.close();
+          return;
+        }
+        this.control = control;
+        this.watch(control);
+        await this.refreshBuddies().catch(() => {});
+        this.emit('reconnect');
+      } catch {
+        this.scheduleReconnect(Math.min(delayMs * 2, this.liveness.reconnectMaxMs));
+      }
+    }, delayMs);
+    this.reconnectTimer.unref?.();
+  }
+}

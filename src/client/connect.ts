@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import type NoiseSecretStream from '@hyperswarm/secret-stream';
+import { ProtocolError } from '../protocol/index.js';
+import { AttemptClock, type PathAttempt } from './attempts.js';
+import type { PeerContext } from './context.js';
+import { type DirectScope, offerDirect } from './direct-path.js';
+import { DisconnectedError, NoPathError, reasonOf } from './errors.js';
+import { askSameNat, judgeOnClient } from './judge.js';
+import { type ConnectOptions, DEFAULT_TIMEOUTS, type PathName, type Timeouts } from './options.js';
+import { PeerConnection } from './peer-connection.js';
+import { openRelay } from './relay-path.js';
+import { CHOSEN_MARKER } from './secure-channel.js';
+
+/** Errors that no other path can cure: stop at once and tell the caller. */
+function isFatal(error: unknown): boolean {
+  if (error instanceof DisconnectedError) return true;
+  return (
+    error instanceof ProtocolError &&
+    ['NOT_BUDDY', 'BUDDY_OFFLINE', 'NOT_LOGGED_ON', 'SHUTTING_DOWN'].includes(error.code)
+  );
+}
+
+interface Winner {
+  path: PathName;
+  secret: NoiseSecretStream;
+}
+
+interface Story {
+  ctx: PeerContext;
+  buddy: string;
+  session: string;
+  pinnedKey: Buffer;
+  timeouts: Timeouts;
+  attempts: PathAttempt[];
+  onAttempt: ((attempt: PathAttempt) => void) | undefined;
+}
+
+const SCOPE_OF: Record<'lan' | 'internet', DirectScope> = { lan: 'local', internet: 'global' };
+
+/**
+ * The whole connect, read top to bottom (SPEC §3.2–3.4, §4.1):
+ *  1. S1–S4 judge: same NAT or not (the server's one bit, or the variant S201–S207).
+ *  2. Same NAT → the LAN path (S51–S54); the internet path starts in parallel after a head start.
+ *     Different → the internet path only (S101–S106): local addresses never leave (§4.4).
+ *  3. The first path whose peer proves the pinned key wins; the others are cancelled.
+ *  4. No direct path → the relay (§4.3).
+ * Every try lands in `attempts` with its time and, if it failed, why.
+ */
+export async function connectToBuddy(
+  ctx: PeerContext,
+  buddy: string,
+  options: ConnectOptions & { onAttempt?: (attempt: PathAttempt) => void } = {},
+): Promise<PeerConnection> {
+  const started = performance.now();
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...definedOnly(options) };
+  const choice = options.path ?? 'auto';
+  const story: Story = {
+    ctx,
+    buddy,
+    session: randomBytes(16).toString('hex'),
+    pinnedKey: await ctx.pinnedKey(buddy),
+    timeouts,
+    attempts: [],
+    onAttempt: options.onAttempt,
+  };
+
+  // S101 costs one STUN round trip: start it now so the internet try finds the answer ready.
+  if (choice === 'auto' || choice === 'internet') ctx.ownGlobalAddress(timeouts).catch(() => {});
+
+  let same = false;
+  if (choice === 'auto' || choice === 'lan') {
+    same =
+      options.judge === 'client'
+        ? await judgeOnClient(ctx, buddy, timeouts, options.prefix)
+        : await askSameNat(ctx, buddy);
+  }
+
+  let winner: Winner | undefined;
+  if (choice === 'lan' && !same) {
+    new AttemptClock('lan', story.attempts, story.onAttempt).finish(
+      false,
+      'judged a different NAT: local addresses are not sent (S3, §4.4)',
+    );
+  } else if (choice !== 'relay') {
+    winner = await raceDirectPaths(story, {
+      lan: same && (choice === 'auto' || choice === 'lan'),
+      internet: choice === 'auto' || choice === 'internet',
+    });
+  }
+  if (!winner && (choice === 'auto' || choice === 'relay')) winner = await tryRelay(story);
+  if (!winner) throw new NoPathError(buddy, story.attempts);
+
+  winner.secret.write(Buffer.from([CHOSEN_MARKER]));
+  return new PeerConnection(tune(winner.secret, ctx), {
+    path: winner.path,
+    remoteUser: buddy,
+    remoteKey: story.pinnedKey.toString('hex'),
+    attempts: story.attempts,
+    connectMs: Math.round(performance.now() - started),
+    initiator: true,
+  });
+}
+
+/** Peer keep-alives hold NAT mappings open; the idle timeout notices a vanished peer. */
+export function tune(secret: NoiseSecretStream, ctx: PeerContext): NoiseSecretStream {
+  secret.setKeepAlive(ctx.liveness.peerKeepAliveMs);
+  secret.setTimeout(ctx.liveness.peerIdleTimeoutMs);
+  return secret;
+}
+
+function definedOnly(options: object): Partial<Timeouts> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(DEFAULT_TIMEOUTS)) {
+    const value = (options as Record<string, unknown>)[name];
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) out[name] = value;
+  }
+  return out as Partial<Timeouts>;
+}
+
+/** Steps 2–3: the LAN try with a head start, the internet try overlapping it; first verified wins. */
+async function raceDirectPaths(
+  story: Story,
+  plan: { lan: boolean; internet: boolean },
+): Promise<Winner | undefined> {
+  const controllers: AbortController[] = [];
+  let won: Winner | undefined;
+  let fatal: unknown;
+  // Read through functions: the closures below run across awaits, so narrowing must not stick.
+  const winner = (): Winner | undefined => won;
+  const failedFatally = (): boolean => fatal !== undefined;
+
+  const run = async (path: 'lan' | 'internet', timeoutMs: number, startAfter?: Promise<unknown>) => {
+    if (startAfter) await startAfter;
+    if (winner() || failedFatally()) return;
+    const clock = new AttemptClock(path, story.attempts, story.onAttempt);
+    const controller = new AbortController();
+    controllers.push(controller);
+    let stage = 'gathering addresses';
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const scope = SCOPE_OF[path];
+      const { ctx, timeouts } = story;
+      // S51 (local) or S101–S102 (global: STUN through the peer socket).
+      const addresses = scope === 'local' ? ctx.localAddresses() : await ctx.globalAddresses(timeouts);
+      const secret = await offerDirect({
+        ctx,
+        buddy: story.buddy,
+        session: story.session,
+        scope,
+        pinnedKey: story.pinnedKey,
+        addresses,
+        answerTimeoutMs: timeouts.answerTimeoutMs,
+        intervalMs: timeouts.punchIntervalMs,
+        handshakeTimeoutMs: timeoutMs,
+        signal: controller.signal,
+        onStage: (s) => {
+          stage = s;
+        },
+      });
+      const earlier = winner();
+      if (earlier) {
+        secret.destroy();
+        clock.finish(false, `superseded by ${earlier.path}`);
+        return;
+      }
+      won = { path, secret };
+      clock.finish(true);
+      for (const c of controllers) if (c !== controller) c.abort();
+    } catch (error) {
+      if (isFatal(error)) {
+        fatal ??= error;
+        for (const c of controllers) c.abort();
+      }
+      const earlier = winner();
+      const reason = earlier
+        ? `superseded by ${earlier.path}`
+        : controller.signal.aborted && !failedFatally()
+          ? `timed out after ${timeoutMs} ms while ${stage}`
+          : reasonOf(error);
+      clock.finish(false, reason);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const { timeouts } = story;
+  const lan = plan.lan ? run('lan', timeouts.lanTimeoutMs) : Promise.resolve();
+  const headStart = plan.lan ? Promise.race([lan, delay(timeouts.lanHeadStartMs)]) : undefined;
+  const internet = plan.internet ? run('internet', timeouts.internetTimeoutMs, headStart) : Promise.resolve();
+  await Promise.all([lan, internet]);
+  if (!won && fatal) throw fatal;
+  return won;
+}
+
+/** Step 4: the relay of last resort (§4.3). */
+async function tryRelay(story: Story): Promise<Winner | undefined> {
+  const clock = new AttemptClock('relay', story.attempts, story.onAttempt);
+  try {
+    const secret = await openRelay({
+      ctx: story.ctx,
+      buddy: story.buddy,
+      session: story.session,
+      pinnedKey: story.pinnedKey,
+      isInitiator: true,
+      timeoutMs: story.timeouts.relayTimeoutMs,
+    });
+    clock.finish(true);
+    return { path: 'relay', secret };
+  } catch (error) {
+    const forbidden = error instanceof ProtocolError && error.code === 'FORBIDDEN';
+    clock.finish(false, forbidden ? 'the server has the relay switched off' : reasonOf(error));
+    if (isFatal(error)) throw error;
+    return undefined;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,26 @@
+export type { PathAttempt } from './attempts.js';
+export { Client, type ClientEvents, type CreateAccountOptions, type LogonOptions } from './client.js';
+export {
+  BadReplyError,
+  ClientError,
+  CredentialsMissingError,
+  DisconnectedError,
+  JudgeForbiddenError,
+  NoPathError,
+  TimeoutError,
+  TransferError,
+  WrongKeyError,
+} from './errors.js';
+export { defaultHome } from './home.js';
+export {
+  type ConnectOptions,
+  DEFAULT_LIVENESS,
+  DEFAULT_TIMEOUTS,
+  type JudgeChoice,
+  type Liveness,
+  type PathChoice,
+  type PathName,
+  type PeerSocketOptions,
+  type Timeouts,
+} from './options.js';
+export { type ConnectionFacts, PeerConnection } from './peer-connection.js';

@@ -1,0 +1,98 @@
+import { Duplex } from 'node:stream';
+import type NoiseSecretStream from '@hyperswarm/secret-stream';
+import type { PathAttempt } from './attempts.js';
+import type { PathName } from './options.js';
+
+export interface ConnectionFacts {
+  path: PathName;
+  remoteUser: string;
+  /** The buddy's verified Ed25519 public key, hex. */
+  remoteKey: string;
+  /** Every path tried, in the order they finished. */
+  attempts: PathAttempt[];
+  /** From the start of connect (or of the answer) to a verified, chosen path. */
+  connectMs: number;
+  /** Which side opened the connection. */
+  initiator: boolean;
+}
+
+/**
+ * A verified, end-to-end encrypted stream to a buddy, as a plain Node Duplex, with the facts of how
+ * it came to be. Works the same whichever path (LAN, internet, relay) carries it.
+ */
+export class PeerConnection extends Duplex implements ConnectionFacts {
+  readonly path: PathName;
+  readonly remoteUser: string;
+  readonly remoteKey: string;
+  readonly attempts: PathAttempt[];
+  readonly connectMs: number;
+  readonly initiator: boolean;
+  private gotEnd = false;
+  private finished = false;
+
+  constructor(
+    private readonly secret: NoiseSecretStream,
+    facts: ConnectionFacts,
+    leftover?: Buffer,
+  ) {
+    super({ allowHalfOpen: true });
+    this.path = facts.path;
+    this.remoteUser = facts.remoteUser;
+    this.remoteKey = facts.remoteKey;
+    this.attempts = facts.attempts;
+    this.connectMs = facts.connectMs;
+    this.initiator = facts.initiator;
+    if (leftover && leftover.length > 0) this.push(leftover);
+    secret.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) secret.pause();
+    });
+    secret.on('end', () => {
+      this.gotEnd = true;
+      this.push(null);
+    });
+    secret.on('error', (error: Error) => this.destroy(error));
+    secret.on('close', () => {
+      if (!this.gotEnd) this.destroy();
+      else if (!this.writableEnded) this.end();
+    });
+    secret.resume();
+  }
+
+  override _read(): void {
+    this.secret.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.secret.write(chunk)) {
+      callback();
+      return;
+    }
+    const done = () => {
+      this.secret.off('drain', done);
+      this.secret.off('close', done);
+      callback();
+    };
+    this.secret.once('drain', done);
+    this.secret.once('close', done);
+  }
+
+  /** Waits until the secret stream has flushed its end, so the peer sees a clean end of stream. */
+  override _final(callback: (error?: Error | null) => void): void {
+    const done = () => {
+      this.secret.off('finish', done);
+      this.secret.off('close', done);
+      this.finished = true;
+      callback();
+    };
+    this.secret.once('finish', done);
+    this.secret.once('close', done);
+    this.secret.end();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Both directions ended cleanly: the secret stream closes by itself once the peer has acked.
+    // Destroying it now would reset the transport under the peer's last bytes.
+    if (error || !(this.gotEnd && this.finished)) this.secret.destroy();
+    callback(error);
+  }
+}

@@ -1,0 +1,105 @@
+import type { Duplex } from 'node:stream';
+import NoiseSecretStream, { type KeyPair } from '@hyperswarm/secret-stream';
+import { ClientError, TimeoutError, WrongKeyError } from './errors.js';
+
+/**
+ * The first plaintext byte the initiator writes on the path it keeps. Several paths may verify at
+ * once (LAN and internet overlap); the answering side takes the one that carries this byte and lets
+ * the others close, so both ends agree on one path without another round trip.
+ */
+export const CHOSEN_MARKER = 0x01;
+
+export interface VerifyOptions {
+  keyPair: KeyPair;
+  /** The buddy's public key as pinned from the server at acceptance (§4.2). */
+  pinnedKey: Buffer;
+  buddy: string;
+  isInitiator: boolean;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the Noise XX handshake over `raw` and checks the peer's static key against the pinned one.
+ * secret-stream's XX completes with any key even when `remotePublicKey` is given, so the check is
+ * ours: a stranger on a reused private address, or an impostor, ends here (§4.1–4.2).
+ */
+export function secureAndVerify(raw: Duplex, options: VerifyOptions): Promise<NoiseSecretStream> {
+  const secret = new NoiseSecretStream(options.isInitiator, raw, { keyPair: options.keyPair });
+  return new Promise((resolve, reject) => {
+    const fail = (error: Error) => {
+      cleanup();
+      secret.destroy();
+      raw.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(
+      () => fail(new TimeoutError('Noise handshake', options.timeoutMs)),
+      options.timeoutMs,
+    );
+    const onAbort = () => fail(new ClientError('ABORTED', 'attempt cancelled'));
+    const onClose = () => fail(new ClientError('HANDSHAKE_FAILED', 'the peer closed during the handshake'));
+    const onError = (error: Error) =>
+      fail(new ClientError('HANDSHAKE_FAILED', `handshake failed: ${error.message}`, { cause: error }));
+    const onConnect = () => {
+      const remote = secret.remotePublicKey;
+      if (!remote?.equals(options.pinnedKey)) {
+        fail(new WrongKeyError(options.buddy));
+        return;
+      }
+      cleanup();
+      resolve(secret);
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      secret.off('connect', onConnect);
+      secret.off('close', onClose);
+      secret.off('error', onError);
+    };
+    if (options.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    secret.once('connect', onConnect);
+    secret.once('close', onClose);
+    secret.on('error', onError);
+  });
+}
+
+/**
+ * Answering side: waits for the initiator's marker on a verified stream. Resolves with the bytes
+ * that followed the marker in the same chunk, or rejects when the initiator dropped this path.
+ */
+export function awaitChosen(secret: NoiseSecretStream, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      secret.destroy();
+      reject(new TimeoutError('waiting for the initiator to choose this path', timeoutMs));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      cleanup();
+      if (chunk.length === 0) return;
+      if (chunk[0] !== CHOSEN_MARKER) {
+        secret.destroy();
+        reject(new ClientError('BAD_MARKER', 'the peer did not start with the path marker'));
+        return;
+      }
+      secret.pause();
+      resolve(chunk.subarray(1));
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new ClientError('NOT_CHOSEN', 'the initiator chose another path'));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      secret.off('data', onData);
+      secret.off('close', onClose);
+    };
+    secret.on('data', onData);
+    secret.once('close', onClose);
+  });
+}
