@@ -1,0 +1,13 @@
+import { cpus, release, totalmem } from 'node:os';
+
+/** The machine a result was measured on, recorded beside the figures. */
+export function describeMachine(): Record<string, string | number> {
+  const cores = cpus();
+  return {
+    cpuModel: cores[0]?.model ?? 'unknown',
+    logicalCpus: cores.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: release(),
+    node: process.version,
+  };
+}

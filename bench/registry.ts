@@ -1,0 +1,5 @@
+import type { Benchmark } from './harness/benchmark.js';
+import { stunBenchmark } from './stun.js';
+
+/** Every benchmark `npm run bench` knows, in the order it runs them. Add yours here. */
+export const BENCHMARKS: readonly Benchmark[] = [stunBenchmark];
