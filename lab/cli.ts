@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { downAll, listNamespaces } from './cleanup.js';
+import { Lab } from './lab.js';
+import { findTopology, TOPOLOGIES, withDelay } from './topologies.js';
+
+/**
+ * `npm run lab -- list | up TOPOLOGY [--delay MS] | down`: the NAT lab for people, on their own
+ * Linux box (root, iproute2, nftables).
+ */
+
+const USAGE = `usage: npm run lab -- list
+       npm run lab -- up TOPOLOGY [--delay MS]
+       npm run lab -- down`;
+
+function list(): void {
+  const width = Math.max(...TOPOLOGIES.map((t) => t.name.length));
+  for (const t of TOPOLOGIES) console.log(`${t.name.padEnd(width)}  ${t.summary}`);
+}
+
+function describe(lab: Lab): void {
+  const { spec } = lab;
+  console.log(`lab ${spec.name} is up (run ${lab.runId}). Run a command inside a host:`);
+  for (const r of spec.routers) {
+    console.log(`  ${r.name.padEnd(9)} router  wan ${r.wan.v4}  lan ${r.lan.v4}  nat ${r.nat.kind}`);
+    console.log(`            ${lab.argvIn(r.name, ['nft', 'list', 'ruleset']).join(' ')}`);
+  }
+  for (const h of spec.hosts) {
+    const where = h.on === 'internet' ? 'internet' : `behind ${h.on}`;
+    console.log(`  ${h.name.padEnd(9)} ${h.role.padEnd(7)} ${h.v4}${h.v6 ? ` ${h.v6}` : ''} (${where})`);
+    console.log(`            ${lab.argvIn(h.name, ['bash']).join(' ')}`);
+  }
+  console.log('Ctrl-C (or `npm run lab -- down` elsewhere) removes it.');
+}
+
+async function up(name: string | undefined, args: string[]): Promise<number> {
+  const base = name === undefined ? undefined : findTopology(name);
+  if (!base) {
+    console.error(`unknown topology ${name ?? '(none)'}; \`npm run lab -- list\` shows them`);
+    return 2;
+  }
+  const delayAt = args.indexOf('--delay');
+  const delayMs = delayAt >= 0 ? Number(args[delayAt + 1]) : 0;
+  if (!Number.isInteger(delayMs) || delayMs < 0) {
+    console.error('--delay takes a whole number of milliseconds');
+    return 2;
+  }
+  const lab = new Lab(delayMs > 0 ? withDelay(base, delayMs) : base);
+  await lab.up();
+  describe(lab);
+  // Stay up until SIGINT/SIGTERM: the lab's own handlers tear it down and exit.
+  await new Promise<never>(() => {
+    setInterval(() => {}, 1 << 30);
+  });
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'list':
+      list();
+      return 0;
+    case 'up':
+      return up(rest[0], rest.slice(1));
+    case 'down': {
+      const removed = await downAll();
+      console.log(removed.length === 0 ? 'no lab namespaces left' : `removed ${removed.join(', ')}`);
+      const left = await listNamespaces();
+      return left.length === 0 ? 0 : 1;
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`lab: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
