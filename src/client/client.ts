@@ -41,6 +41,8 @@ export interface LogonOptions extends PeerSocketOptions {
   home?: string;
   password?: string;
   token?: string;
+  /** Try the token kept in `home` before the password (default true; `login` says false). */
+  useKeptToken?: boolean;
   /** A name for this device; several devices may be logged on as one user. */
   device?: string;
   /** This device takes incoming connections (the server aims signals at it first). */
@@ -165,6 +167,7 @@ export class Client extends EventEmitter<ClientEvents> {
       user: options.user,
       password: options.password,
       token: options.token,
+      useKeptToken: options.useKeptToken ?? true,
       device: options.device ?? defaultDevice(),
       listen: options.listen ?? false,
     };
@@ -401,7 +404,11 @@ export class Client extends EventEmitter<ClientEvents> {
       try {
         const control = await ControlChannel.open(this.serverUrl, this.timeouts.requestTimeoutMs);
         try {
-          await authenticate(control, this.serverUrl, this.home, { ...this.credentials, token: undefined });
+          await authenticate(control, this.serverUrl, this.home, {
+            ...this.credentials,
+            token: undefined,
+            useKeptToken: true,
+          });
         } catch (error) {
           control.close();
           throw error;

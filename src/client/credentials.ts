@@ -7,6 +7,7 @@ export interface Credentials {
   user: string;
   password?: string | undefined;
   token?: string | undefined;
+  useKeptToken: boolean;
   device: string;
   listen: boolean;
 }
@@ -24,7 +25,7 @@ export async function authenticate(
 ): Promise<Result<'logon'>> {
   const { user, password, device, listen } = credentials;
   let token = credentials.token;
-  if (token === undefined) {
+  if (token === undefined && credentials.useKeptToken) {
     const kept = await home.session();
     if (kept && kept.server === server && kept.user === user) token = kept.token;
   }

@@ -11,7 +11,7 @@ export {
   TransferError,
   WrongKeyError,
 } from './errors.js';
-export { defaultHome } from './home.js';
+export { defaultHome, Home } from './home.js';
 export {
   type ConnectOptions,
   DEFAULT_LIVENESS,
@@ -24,3 +24,14 @@ export {
   type Timeouts,
 } from './options.js';
 export { type ConnectionFacts, PeerConnection } from './peer-connection.js';
+export { StreamReader } from './stream-reader.js';
+export {
+  type Hello,
+  readHello,
+  receiveFile,
+  safeFileName,
+  sendFile,
+  type TransferProgress,
+  type TransferResult,
+  writeFrame,
+} from './transfer.js';
