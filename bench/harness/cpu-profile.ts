@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Top self-time functions of a V8 .cpuprofile (what `node --cpu-prof` writes), for the report. */
+/**
+ * Top self-time functions of a V8 .cpuprofile (what `node --cpu-prof` writes), for the report.
+ * Percentages are of busy samples: '(idle)' (waiting in epoll) is left out, since the profiled
+ * server also sits idle while the peer is being measured.
+ */
 
 interface ProfileNode {
   id: number;
@@ -28,8 +32,9 @@ export function hottestFunctions(profilePath: string, count = 12): HotFunction[]
   let total = 0;
   for (const node of profile.nodes) {
     const nodeHits = hits.get(node.id) ?? node.hitCount ?? 0;
-    total += nodeHits;
     const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)') continue;
+    total += nodeHits;
     const name = functionName || '(anonymous)';
     const where = url ? `${url.replace(/^.*\/(dist|node:)/, '$1')}:${lineNumber + 1}` : '';
     const key = `${name}@${where}`;
