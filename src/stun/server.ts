@@ -91,7 +91,20 @@ function literalLookup(
   options: LookupOneOptions | number, // Node 20 passes the family number; @types/node says options
   callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
+  // Answers go back to the source of the request, mostly the same peer again and again: remember
+  // the last literal so the IP check (a regular expression) runs once per peer, not per answer.
+  if (address === lastLiteral.address) {
+    callback(null, address, lastLiteral.family);
+    return;
+  }
   const literal = isIP(address);
-  if (literal !== 0) callback(null, address, literal);
-  else dnsLookup(address, typeof options === 'number' ? { family: options } : options, callback);
+  if (literal === 0) {
+    dnsLookup(address, typeof options === 'number' ? { family: options } : options, callback);
+    return;
+  }
+  lastLiteral.address = address;
+  lastLiteral.family = literal;
+  callback(null, address, literal);
 }
+
+const lastLiteral = { address: '', family: 0 };
