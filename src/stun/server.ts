@@ -1,8 +1,6 @@
-import { createSocket, type Socket } from 'node:dgram';
-import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
-import { isIP, isIPv6 } from 'node:net';
 import { STUN_DEFAULTS } from './options.js';
 import { BindingResponder } from './responder.js';
+import { createUdpSocket } from './udp-socket.js';
 
 /**
  * RFC 8489 STUN server on UDP: answers Binding requests with the source address and port it saw
@@ -31,80 +29,44 @@ export interface StunServer {
   close(): Promise<void>;
 }
 
-export function startStunServer(options: StunServerOptions): Promise<StunServer> {
+export async function startStunServer(options: StunServerOptions): Promise<StunServer> {
   const responder = new BindingResponder(options.software ?? STUN_DEFAULTS.software);
   const onBinding = options.onBinding;
-  const socket = openSocket(options.host);
+  const socket = createUdpSocket();
 
   socket.on('message', (packet, remote) => {
-    const answer = responder.answer(packet, remote.address, remote.port);
+    const answer = responder.answer(packet, remote.host, remote.port);
     if (answer === null) {
       onBinding?.('dropped');
       return;
     }
-    // No send callback: with one, Node schedules a process.nextTick per datagram even when the
-    // kernel took it at once (profiled: ~25% of the server's JavaScript time). A failed send costs
-    // that one answer; the client retransmits (RFC 8489 §6.2.1).
-    socket.send(answer, remote.port, remote.address);
+    // A failed send costs that one answer; the client retransmits (RFC 8489 §6.2.1).
+    socket.trySend(answer, remote.port, remote.host);
     onBinding?.('answered');
   });
 
-  return new Promise((resolve, reject) => {
-    const failBind = (error: Error): void => reject(error);
-    socket.once('error', failBind);
-    socket.bind({ address: options.host, port: options.port, exclusive: true }, () => {
-      socket.off('error', failBind);
-      // After binding, socket errors (e.g. ICMP-reported send failures) must not crash the process.
-      socket.on('error', () => {});
-      try {
-        socket.setRecvBufferSize(STUN_DEFAULTS.serverReceiveBufferBytes);
-      } catch {
-        // The kernel may cap the size (net.core.rmem_max); the default buffer still works.
-      }
-      const bound = socket.address();
-      let closed: Promise<void> | undefined;
-      resolve({
-        host: bound.address,
-        port: bound.port,
-        close() {
-          closed ??= new Promise<void>((done) => socket.close(() => done()));
-          return closed;
-        },
-      });
-    });
-  });
-}
-
-/** '::' is dual stack (IPv4 peers arrive as ::ffff:a.b.c.d and are answered as IPv4). */
-function openSocket(host: string): Socket {
-  if (isIPv6(host)) return createSocket({ type: 'udp6', ipv6Only: false, lookup: literalLookup });
-  return createSocket({ type: 'udp4', lookup: literalLookup });
-}
-
-/**
- * dgram resolves every destination through dns.lookup, which for an IP literal answers on the next
- * tick: one extra trip through the tick queue per answer. The server only ever sends to the source
- * address of a datagram, always a literal, so answer those synchronously.
- */
-function literalLookup(
-  address: string,
-  options: LookupOneOptions | number, // Node 20 passes the family number; @types/node says options
-  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  // Answers go back to the source of the request, mostly the same peer again and again: remember
-  // the last literal so the IP check (a regular expression) runs once per peer, not per answer.
-  if (address === lastLiteral.address) {
-    callback(null, address, lastLiteral.family);
-    return;
+  // Binding on '::' without IPV6ONLY is dual stack; IPv4 peers arrive as plain IPv4 addresses
+  // (and mapped ones, should a platform deliver them so, are answered as IPv4 by the responder).
+  try {
+    socket.bind(options.port, options.host);
+  } catch (error) {
+    await socket.close();
+    throw error;
   }
-  const literal = isIP(address);
-  if (literal === 0) {
-    dnsLookup(address, typeof options === 'number' ? { family: options } : options, callback);
-    return;
+  try {
+    socket.setRecvBufferSize(STUN_DEFAULTS.serverReceiveBufferBytes);
+  } catch {
+    // The kernel may cap the size (net.core.rmem_max); the default buffer still works.
   }
-  lastLiteral.address = address;
-  lastLiteral.family = literal;
-  callback(null, address, literal);
+  const bound = socket.address();
+  if (!bound) throw new Error('STUN socket did not bind');
+  let closed: Promise<void> | undefined;
+  return {
+    host: bound.host,
+    port: bound.port,
+    close() {
+      closed ??= socket.close();
+      return closed;
+    },
+  };
 }
-
-const lastLiteral = { address: '', family: 0 };

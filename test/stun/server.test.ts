@@ -151,3 +151,12 @@ test('closing the server frees its port and is idempotent', async () => {
   const again = await startStunServer({ host: '127.0.0.1', port: server.port });
   await again.close();
 });
+
+test('starting on a port already in use rejects instead of crashing', async () => {
+  const first = await startStunServer({ host: '127.0.0.1', port: 0 });
+  try {
+    await assert.rejects(startStunServer({ host: '127.0.0.1', port: first.port }), /EADDRINUSE|in use/);
+  } finally {
+    await first.close();
+  }
+});
