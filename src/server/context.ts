@@ -1,0 +1,26 @@
+import type { BlockList } from 'node:net';
+import type { OnlineRegistry } from '../store/online.js';
+import type { Store } from '../store/store.js';
+import type { ServerOptions } from './config.js';
+import type { ControlConnection } from './control-connection.js';
+import type { Logger } from './log.js';
+import type { ServerMetrics } from './metrics.js';
+import type { RelayHub } from './relay-hub.js';
+import type { SignalRoutes } from './signal-routes.js';
+
+/** Everything a request handler may use; one per running server. */
+export interface ServerContext {
+  readonly options: ServerOptions;
+  readonly store: Store;
+  readonly online: OnlineRegistry;
+  readonly log: Logger;
+  readonly metrics: ServerMetrics;
+  readonly trustedProxies: BlockList;
+  /** Hides a client IP before it may be logged. */
+  readonly addressTag: (ip: string) => string;
+  /** This node's control connections by id: where events for an online device are written. */
+  readonly connections: Map<string, ControlConnection>;
+  readonly signalRoutes: SignalRoutes;
+  readonly relay: RelayHub;
+  readonly lifecycle: { shuttingDown: boolean };
+}

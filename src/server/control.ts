@@ -1,0 +1,122 @@
+import type { RawData, WebSocket } from 'ws';
+import { parseRequest } from '../protocol/envelope.js';
+import { type ErrorCode, ProtocolError } from '../protocol/errors.js';
+import type { Endpoint } from '../protocol/fields.js';
+import type { Request } from '../protocol/requests.js';
+import { logOffDevice } from './accounts.js';
+import type { ServerContext } from './context.js';
+import { CLOSE_CODES, ControlConnection } from './control-connection.js';
+import { dispatch } from './dispatch.js';
+import { TokenBucket } from './rate-limit.js';
+
+/** Error codes that count as a strike against the connection: what a well-behaved client never causes. */
+const STRIKE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'BAD_REQUEST',
+  'TOO_LARGE',
+  'RATE_LIMITED',
+  'UNSUPPORTED_VERSION',
+]);
+
+/**
+ * Serves one control WebSocket. Every frame passes, in order: the request-rate bucket, the size limit,
+ * the schema (protocol/envelope.ts), the pending limit; then it is queued and handled strictly in order,
+ * so a client may pipeline (logon, then sameNat) without waiting. Refusals are answered with a typed
+ * error and count as strikes; when the strikes run out, this connection alone is closed.
+ */
+export function serveControlConnection(
+  ctx: ServerContext,
+  socket: WebSocket,
+  registeredAddress: Endpoint,
+): void {
+  const { options, metrics, log } = ctx;
+  const conn = new ControlConnection(socket, registeredAddress);
+  const requests = new TokenBucket(options.messageBurst, options.messagesPerSecond);
+  const strikes = new TokenBucket(options.abuseStrikes, options.abuseForgivenPerSecond);
+  const queue: Request[] = [];
+  let running = false;
+  const connLog = log.child({ conn: conn.id });
+
+  ctx.connections.set(conn.id, conn);
+  metrics.connections.inc();
+  connLog.debug({ addr: ctx.addressTag(registeredAddress.host) }, 'control connection opened');
+
+  const refuse = (id: number | null, code: ErrorCode, message: string): void => {
+    metrics.countError(code);
+    conn.replyError(id, code, message);
+    if (STRIKE_CODES.has(code) && !strikes.tryTake()) {
+      connLog.info({ code }, 'closing a connection that kept sending refused messages');
+      conn.close(CLOSE_CODES.policyViolation, 'too many refused messages');
+    }
+  };
+
+  const drain = async (): Promise<void> => {
+    running = true;
+    for (let request = queue.shift(); request; request = queue.shift()) {
+      if (conn.closed) break;
+      try {
+        const result = await dispatch(ctx, conn, request);
+        conn.replyOk(request.id, result);
+      } catch (err) {
+        if (err instanceof ProtocolError) refuse(request.id, err.code, err.message);
+        else {
+          connLog.error({ err: describeError(err), type: request.type }, 'request failed');
+          refuse(request.id, 'INTERNAL', 'internal error');
+        }
+      }
+    }
+    running = false;
+  };
+
+  socket.on('message', (data: RawData, isBinary: boolean) => {
+    if (conn.closed) return;
+    if (ctx.lifecycle.shuttingDown) return refuse(null, 'SHUTTING_DOWN', 'server is shutting down');
+    if (!requests.tryTake()) return refuse(null, 'RATE_LIMITED', 'too many requests');
+    const size = frameSize(data);
+    if (size > options.maxMessageBytes)
+      return refuse(null, 'TOO_LARGE', `message larger than ${options.maxMessageBytes} bytes`);
+    if (isBinary) return refuse(null, 'BAD_REQUEST', 'control messages are JSON text frames');
+    const parsed = parseRequest(frameText(data));
+    if (!parsed.ok) return refuse(parsed.id, parsed.error.code, parsed.error.message);
+    const pending = queue.length + (running ? 1 : 0);
+    if (pending >= options.maxPending)
+      return refuse(parsed.request.id, 'RATE_LIMITED', 'too many pending requests');
+    queue.push(parsed.request);
+    if (!running) void drain();
+  });
+
+  socket.on('error', (err) => {
+    // ws reports oversized frames (over maxFrameBytes, closed with 1009) and protocol violations here.
+    metrics.countError('TOO_LARGE');
+    connLog.info(
+      { err: { code: (err as { code?: string }).code, message: err.message } },
+      'control socket error',
+    );
+  });
+
+  socket.on('close', () => {
+    conn.markClosed();
+    queue.length = 0;
+    ctx.connections.delete(conn.id);
+    metrics.connections.dec();
+    connLog.debug('control connection closed');
+    logOffDevice(ctx, conn).catch((err: unknown) =>
+      connLog.error({ err: describeError(err) }, 'logoff after close failed'),
+    );
+  });
+}
+
+function frameSize(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
+function frameText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
+/** Errors are logged by class and message only: a stack or an object might carry a client address. */
+export function describeError(err: unknown): { name: string; message: string } {
+  if (err instanceof Error) return { name: err.name, message: err.message };
+  return { name: 'unknown', message: String(err) };
+}

@@ -1,0 +1,194 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { MemoryOnlineRegistry } from '../store/memory-online.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import { type StunServer, startStunServer } from '../stun/server.js';
+import { resolveOptions, type ServerOptions } from './config.js';
+import type { ServerContext } from './context.js';
+import { serveControlConnection } from './control.js';
+import { CLOSE_CODES } from './control-connection.js';
+import { createOpsServer } from './http.js';
+import { closeTcp, listenTcp, urlHost } from './listen.js';
+import { createAddressTagger, createLogger } from './log.js';
+import { ServerMetrics } from './metrics.js';
+import { registeredAddressOf, trustedProxies } from './registered-address.js';
+import { RELAY_PATH_PREFIX, RelayHub } from './relay-hub.js';
+import { SignalRoutes } from './signal-routes.js';
+
+export type { ServerOptions } from './config.js';
+export { DEFAULT_OPTIONS, OPTION_SPECS, optionsFromEnv, resolveOptions } from './config.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface RunningServer {
+  /** Bound addresses (host as bound: `::` for the dual-stack default). */
+  ws: ListenAddress;
+  stun: ListenAddress;
+  http: ListenAddress;
+  /** URLs a local client can use: ws://HOST:PORT, udp://HOST:PORT, http://HOST:PORT. */
+  urls: { ws: string; stun: string; http: string };
+  /** The options in force, defaults filled in. */
+  options: ServerOptions;
+  /** Graceful shutdown: clients get a shutdown event, then every socket is closed. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Starts the WebSocket (control + relay), STUN and HTTP listeners with `options` over the defaults. */
+export async function startServer(partial: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const options = resolveOptions(partial);
+  const log = createLogger(options.logLevel);
+  const metrics = new ServerMetrics();
+  const lifecycle = { shuttingDown: false };
+  const store = openSqliteStore(options.dataDir);
+  const ctx: ServerContext = {
+    options,
+    store,
+    online: new MemoryOnlineRegistry(),
+    log,
+    metrics,
+    trustedProxies: trustedProxies(options.trustProxy),
+    addressTag: createAddressTagger(),
+    connections: new Map(),
+    signalRoutes: new SignalRoutes(),
+    relay: new RelayHub(options, metrics, log),
+    lifecycle,
+  };
+
+  const controlWss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
+  const relayWss = new WebSocketServer({ noServer: true, maxPayload: options.relayMaxFrameBytes });
+  const wsServer = createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('WebSocket only\n');
+  });
+  wsServer.on('upgrade', (req, socket, head) => routeUpgrade(ctx, controlWss, relayWss, req, socket, head));
+  const opsServer = createOpsServer(metrics, lifecycle);
+
+  const opened: Array<() => Promise<void>> = [() => store.close()];
+  const undo = async () => {
+    for (const close of opened.reverse()) await close().catch(() => {});
+  };
+  let wsBound: ListenAddress;
+  let stun: StunServer;
+  let httpBound: ListenAddress;
+  try {
+    wsBound = await listenTcp(wsServer, options.host, options.port);
+    opened.push(() => closeTcp(wsServer));
+    // The STUN and HTTP listeners follow the WebSocket's host, which may have fallen back to IPv4.
+    stun = await startStunServer({
+      host: wsBound.host,
+      port: options.stunPort,
+      software: options.stunSoftware,
+      onBinding: (outcome) => metrics.stunRequests.inc({ outcome }),
+    });
+    opened.push(() => stun.close());
+    httpBound = await listenTcp(opsServer, wsBound.host, options.httpPort);
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+
+  const tokenSweep = setInterval(
+    () => void store.deleteExpiredTokens(Date.now()).catch(() => {}),
+    60 * 60 * 1000,
+  ).unref();
+
+  const urls = {
+    ws: `ws://${urlHost(wsBound.host)}:${wsBound.port}`,
+    stun: `udp://${urlHost(stun.host)}:${stun.port}`,
+    http: `http://${urlHost(httpBound.host)}:${httpBound.port}`,
+  };
+  log.info({ ...urls, revealAddresses: options.revealAddresses, relay: options.relay }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      lifecycle.shuttingDown = true;
+      clearInterval(tokenSweep);
+      await shutDownConnections(ctx, controlWss, relayWss);
+      await Promise.all([closeTcp(wsServer), closeTcp(opsServer), stun.close()]);
+      await store.close();
+      log.info('stopped');
+    })();
+    return closing;
+  };
+
+  return {
+    ws: wsBound,
+    stun: { host: stun.host, port: stun.port },
+    http: httpBound,
+    urls,
+    options,
+    close,
+  };
+}
+
+/** One port for both WebSockets: /relay/<ticket> is a relay socket, every other path the control channel. */
+function routeUpgrade(
+  ctx: ServerContext,
+  controlWss: WebSocketServer,
+  relayWss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  socket.on('error', () => {});
+  if (ctx.lifecycle.shuttingDown) {
+    refuseUpgrade(socket, 503, 'Service Unavailable');
+    return;
+  }
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  if (path.startsWith(RELAY_PATH_PREFIX)) {
+    const ticket = path.slice(RELAY_PATH_PREFIX.length);
+    if (!ctx.options.relay) {
+      refuseUpgrade(socket, 403, 'Forbidden');
+      return;
+    }
+    if (!ctx.relay.hasTicket(ticket)) {
+      refuseUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    relayWss.handleUpgrade(req, socket, head, (ws) => ctx.relay.attach(ticket, ws));
+    return;
+  }
+  const registered = registeredAddressOf(req, ctx.trustedProxies);
+  if (!registered) {
+    refuseUpgrade(socket, 400, 'Bad Request');
+    return;
+  }
+  controlWss.handleUpgrade(req, socket, head, (ws) => serveControlConnection(ctx, ws, registered));
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** Tells every client, then closes; sockets that do not finish the close handshake in time are cut. */
+async function shutDownConnections(
+  ctx: ServerContext,
+  controlWss: WebSocketServer,
+  relayWss: WebSocketServer,
+): Promise<void> {
+  for (const conn of ctx.connections.values()) {
+    conn.sendEvent({ event: 'shutdown', reason: 'server shutting down' });
+    conn.close(CLOSE_CODES.goingAway, 'server shutting down');
+  }
+  ctx.relay.closeAll();
+  const sockets = [...controlWss.clients, ...relayWss.clients];
+  await Promise.race([
+    Promise.all(
+      sockets.map(
+        (s) =>
+          new Promise<void>((done) => (s.readyState === s.CLOSED ? done() : s.once('close', () => done()))),
+      ),
+    ),
+    new Promise<void>((done) => setTimeout(done, ctx.options.shutdownGraceMs)),
+  ]);
+  for (const s of sockets) s.terminate();
+  await Promise.all([
+    new Promise<void>((done) => controlWss.close(() => done())),
+    new Promise<void>((done) => relayWss.close(() => done())),
+  ]);
+}

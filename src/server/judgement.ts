@@ -1,0 +1,46 @@
+import { samePrefix } from '../protocol/addresses.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { Endpoint } from '../protocol/fields.js';
+import type { Request } from '../protocol/requests.js';
+import type { Result } from '../protocol/results.js';
+import { requireOnlineBuddy } from './consent.js';
+import type { ServerContext } from './context.js';
+import type { ControlConnection } from './control-connection.js';
+
+/** S23: both registered addresses compared after the operator's masks (§0067, SPEC §4.5). */
+export function sameNatBit(ctx: ServerContext, a: Endpoint, b: Endpoint): boolean {
+  return samePrefix(a.host, b.host, { v4: ctx.options.v4Prefix, v6: ctx.options.v6Prefix });
+}
+
+/**
+ * S21–S24: "is buddy B's registered address the same as mine?", answered with one bit and nothing else
+ * (§0069, §0109): A never learns B's address from it. Only for an accepted buddy who is online; the
+ * caller's side is this connection's registered address, B's side is B's target device (consent.ts).
+ */
+export async function answerSameNat(
+  ctx: ServerContext,
+  conn: ControlConnection,
+  req: Request<'sameNat'>,
+): Promise<Result<'sameNat'>> {
+  const { target } = await requireOnlineBuddy(ctx, conn, req.buddy);
+  const same = sameNatBit(ctx, conn.registeredAddress, target.registeredAddress);
+  ctx.metrics.judgements.inc({ same: String(same) });
+  return { same };
+}
+
+/** S204–S205, the variant: B's registered address itself, only when the operator switched it on. */
+export async function answerRegisteredAddress(
+  ctx: ServerContext,
+  conn: ControlConnection,
+  req: Request<'registeredAddress'>,
+): Promise<Result<'registeredAddress'>> {
+  if (!ctx.options.revealAddresses)
+    throw new ProtocolError('FORBIDDEN', 'this server does not reveal addresses (see --reveal-addresses)');
+  const { target } = await requireOnlineBuddy(ctx, conn, req.buddy);
+  return { address: { ...target.registeredAddress } };
+}
+
+/** S141–S143: the caller's own registered address; needs no logon, as it tells the caller only itself. */
+export function answerOwnAddress(_ctx: ServerContext, conn: ControlConnection): Result<'ownAddress'> {
+  return { address: { ...conn.registeredAddress } };
+}

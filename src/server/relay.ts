@@ -1,0 +1,19 @@
+import { ProtocolError } from '../protocol/errors.js';
+import type { Request } from '../protocol/requests.js';
+import type { Result } from '../protocol/results.js';
+import { requireOnlineBuddy } from './consent.js';
+import type { ServerContext } from './context.js';
+import type { ControlConnection } from './control-connection.js';
+import { RELAY_PATH_PREFIX } from './relay-hub.js';
+
+/** relay.open: a ticket for the relay socket, for an accepted buddy who is online (SPEC §4.3). */
+export async function openRelay(
+  ctx: ServerContext,
+  conn: ControlConnection,
+  req: Request<'relay.open'>,
+): Promise<Result<'relay.open'>> {
+  if (!ctx.options.relay) throw new ProtocolError('FORBIDDEN', 'this server does not relay (--no-relay)');
+  const { me } = await requireOnlineBuddy(ctx, conn, req.buddy);
+  const ticket = ctx.relay.open(me.user, req.buddy, req.session);
+  return { ticket, path: `${RELAY_PATH_PREFIX}${ticket}` };
+}

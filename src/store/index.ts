@@ -1,0 +1,5 @@
+export * from './memory-online.js';
+export * from './migrations.js';
+export * from './online.js';
+export * from './sqlite-store.js';
+export * from './store.js';

@@ -1,0 +1,194 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import type { Account, BuddyRelation, KdfParams, SessionTokenRecord, Store } from './store.js';
+
+/** File name of the database inside the data directory. */
+export const DATABASE_FILE = 'buddylink.sqlite';
+
+interface AccountRow {
+  user: string;
+  password_hash: Buffer;
+  salt: Buffer;
+  kdf: string;
+  public_key: string;
+  created_at: number;
+}
+
+interface TokenRow {
+  token_hash: string;
+  user: string;
+  created_at: number;
+  expires_at: number;
+}
+
+interface RelationRow {
+  user_lo: string;
+  user_hi: string;
+  requester: string;
+  state: 'pending' | 'accepted';
+  created_at: number;
+}
+
+/**
+ * The Store on SQLite (better-sqlite3). `dataDir` null or ':memory:' gives a private in-memory database,
+ * which is what tests use. WAL mode so that a reader (backup, inspection) never blocks the server.
+ */
+export function openSqliteStore(dataDir: string | null): Store {
+  const inMemory = dataDir === null || dataDir === ':memory:';
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  const db = new Database(inMemory ? ':memory:' : join(dataDir, DATABASE_FILE));
+  if (!inMemory) db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`);
+  const applied = new Set(
+    db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => r.version),
+  );
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+    })();
+  }
+}
+
+function orderPair(a: string, b: string): [string, string] {
+  return a < b ? [a, b] : [b, a];
+}
+
+function kdfText(k: KdfParams): string {
+  return `scrypt:${k.N}:${k.r}:${k.p}:${k.keyLength}`;
+}
+
+function parseKdf(text: string): KdfParams {
+  const [, N, r, p, keyLength] = text.split(':').map(Number);
+  return { N: N ?? 0, r: r ?? 0, p: p ?? 0, keyLength: keyLength ?? 0 };
+}
+
+function toRelation(row: RelationRow): BuddyRelation {
+  const target = row.requester === row.user_lo ? row.user_hi : row.user_lo;
+  return { requester: row.requester, target, state: row.state, createdAt: row.created_at };
+}
+
+class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #insertAccount;
+  readonly #selectAccount;
+  readonly #insertToken;
+  readonly #selectToken;
+  readonly #deleteToken;
+  readonly #deleteExpired;
+  readonly #selectRelation;
+  readonly #upsertRelation;
+  readonly #deleteRelation;
+  readonly #selectRelationsOf;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#insertAccount = db.prepare(
+      `INSERT INTO accounts (user, password_hash, salt, kdf, public_key, created_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user) DO NOTHING`,
+    );
+    this.#selectAccount = db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE user = ?');
+    this.#insertToken = db.prepare(
+      'INSERT OR REPLACE INTO session_tokens (token_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)',
+    );
+    this.#selectToken = db.prepare<[string], TokenRow>('SELECT * FROM session_tokens WHERE token_hash = ?');
+    this.#deleteToken = db.prepare('DELETE FROM session_tokens WHERE token_hash = ?');
+    this.#deleteExpired = db.prepare('DELETE FROM session_tokens WHERE expires_at < ?');
+    this.#selectRelation = db.prepare<[string, string], RelationRow>(
+      'SELECT * FROM buddy_relations WHERE user_lo = ? AND user_hi = ?',
+    );
+    this.#upsertRelation = db.prepare(
+      `INSERT INTO buddy_relations (user_lo, user_hi, requester, state, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(user_lo, user_hi) DO UPDATE SET requester = excluded.requester, state = excluded.state`,
+    );
+    this.#deleteRelation = db.prepare('DELETE FROM buddy_relations WHERE user_lo = ? AND user_hi = ?');
+    this.#selectRelationsOf = db.prepare<[string, string], RelationRow>(
+      'SELECT * FROM buddy_relations WHERE user_lo = ? OR user_hi = ? ORDER BY created_at',
+    );
+  }
+
+  async createAccount(a: Account): Promise<boolean> {
+    const info = this.#insertAccount.run(
+      a.user,
+      a.passwordHash,
+      a.salt,
+      kdfText(a.kdf),
+      a.publicKey,
+      a.createdAt,
+    );
+    return info.changes === 1;
+  }
+
+  async findAccount(user: string): Promise<Account | undefined> {
+    const row = this.#selectAccount.get(user);
+    if (!row) return undefined;
+    return {
+      user: row.user,
+      passwordHash: row.password_hash,
+      salt: row.salt,
+      kdf: parseKdf(row.kdf),
+      publicKey: row.public_key,
+      createdAt: row.created_at,
+    };
+  }
+
+  async saveToken(r: SessionTokenRecord): Promise<void> {
+    this.#insertToken.run(r.tokenHash, r.user, r.createdAt, r.expiresAt);
+  }
+
+  async findToken(tokenHash: string): Promise<SessionTokenRecord | undefined> {
+    const row = this.#selectToken.get(tokenHash);
+    if (!row) return undefined;
+    return {
+      tokenHash: row.token_hash,
+      user: row.user,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+    };
+  }
+
+  async deleteToken(tokenHash: string): Promise<void> {
+    this.#deleteToken.run(tokenHash);
+  }
+
+  async deleteExpiredTokens(now: number): Promise<number> {
+    return this.#deleteExpired.run(now).changes;
+  }
+
+  async findRelation(a: string, b: string): Promise<BuddyRelation | undefined> {
+    const row = this.#selectRelation.get(...orderPair(a, b));
+    return row ? toRelation(row) : undefined;
+  }
+
+  async putRelation(r: BuddyRelation): Promise<void> {
+    const [lo, hi] = orderPair(r.requester, r.target);
+    this.#upsertRelation.run(lo, hi, r.requester, r.state, r.createdAt);
+  }
+
+  async deleteRelation(a: string, b: string): Promise<boolean> {
+    return this.#deleteRelation.run(...orderPair(a, b)).changes === 1;
+  }
+
+  async relationsOf(user: string): Promise<BuddyRelation[]> {
+    return this.#selectRelationsOf.all(user, user).map(toRelation);
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}
