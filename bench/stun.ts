@@ -191,6 +191,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   const rows: (string | number)[][] = [];
   const notes: string[] = [];
   const summaries: Record<string, Summary> = {};
+  const pairedRatios: Record<string, Record<string, string>> = {};
   for (const load of LOADS) {
     for (const peer of peers) {
       const summary = summarise(figures.get(`${load.name}|${peer.name}`) ?? []);
@@ -207,14 +208,23 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
         summary.lost,
       ]);
     }
-    const ours = summaries[`${load.name}|buddylink`];
-    const theirs = summaries[`${load.name}|coturn`];
+    const ours = figures.get(`${load.name}|buddylink`);
+    const theirs = figures.get(`${load.name}|coturn`);
     if (ours && theirs) {
-      const ratio = (a: number, b: number): string => (a / b).toFixed(2);
+      // Runs are interleaved, so run i of each peer saw the same moment of a shared, noisy machine:
+      // the ratio within each pair is steadier than the ratio of the two medians.
+      const paired = (pick: (r: RunFigures) => number): string =>
+        formatSpread(spread(ours.map((r, i) => pick(r) / pick(theirs[i] ?? r))), 2);
+      const ratios = {
+        answeredPerSecond: paired((r) => r.answeredPerSecond),
+        p50: paired((r) => r.p50Us),
+        p99: paired((r) => r.p99Us),
+        answersPerCpuSecond: paired((r) => r.answered / Math.max(0.01, r.serverCpuSeconds)),
+      };
+      pairedRatios[load.name] = ratios;
       notes.push(
-        `${load.name}: ours/coturn answered/s ${ratio(ours.answeredPerSecond.median, theirs.answeredPerSecond.median)}×, ` +
-          `p50 ${ratio(ours.p50Us.median, theirs.p50Us.median)}×, p99 ${ratio(ours.p99Us.median, theirs.p99Us.median)}× (lower is better), ` +
-          `answers per server CPU-second ${ratio(ours.answersPerServerCpuSecond.median, theirs.answersPerServerCpuSecond.median)}×`,
+        `${load.name}, ours/coturn, median (min–max) of per-run pairs: answered/s ${ratios.answeredPerSecond}; ` +
+          `answers per server CPU-second ${ratios.answersPerCpuSecond}; p50 ${ratios.p50}, p99 ${ratios.p99} (latency: lower is better)`,
       );
     }
   }
@@ -251,7 +261,15 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
     ],
     rows,
     notes,
-    data: { size, loads: LOADS, pinned: pin, summaries, runs: Object.fromEntries(figures), hot },
+    data: {
+      size,
+      loads: LOADS,
+      pinned: pin,
+      summaries,
+      pairedRatios,
+      runs: Object.fromEntries(figures),
+      hot,
+    },
   };
 }
 
