@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { downAll, listNamespaces } from './cleanup.js';
 import { Lab } from './lab.js';
+import { RunNames } from './names.js';
+import { LAB_DEFAULTS } from './options.js';
 import { findTopology, TOPOLOGIES, withDelay } from './topologies.js';
 
 /**
@@ -10,7 +12,7 @@ import { findTopology, TOPOLOGIES, withDelay } from './topologies.js';
 
 const USAGE = `usage: npm run lab -- list
        npm run lab -- up TOPOLOGY [--delay MS]
-       npm run lab -- down`;
+       npm run lab -- down [RUN]`;
 
 function list(): void {
   const width = Math.max(...TOPOLOGIES.map((t) => t.name.length));
@@ -63,9 +65,16 @@ async function main(argv: string[]): Promise<number> {
     case 'up':
       return up(rest[0], rest.slice(1));
     case 'down': {
-      const removed = await downAll();
+      // `down RUN` removes one run only (tests use it; a bare `down` removes every lab).
+      const run = rest[0];
+      if (run !== undefined && !/^[a-z][a-z0-9]*$/.test(run)) {
+        console.error(USAGE);
+        return 2;
+      }
+      const prefix = run === undefined ? LAB_DEFAULTS.namespacePrefix : new RunNames(run).namespacePrefix;
+      const removed = await downAll(prefix);
       console.log(removed.length === 0 ? 'no lab namespaces left' : `removed ${removed.join(', ')}`);
-      const left = await listNamespaces();
+      const left = await listNamespaces(prefix);
       return left.length === 0 ? 0 : 1;
     }
     default:

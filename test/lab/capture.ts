@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import type { Lab } from '../../lab/lab.js';
+import { ipBytes } from '../../src/protocol/addresses.js';
+import { CliProcess } from './cli-driver.js';
+
+/**
+ * tcpdump inside a lab host, and a search of what it caught for addresses that must not be there.
+ * Wire signalling is plain JSON over ws:// in the lab, so an address sent to a peer shows as text.
+ */
+
+export class Capture {
+  private constructor(
+    private readonly proc: CliProcess,
+    readonly file: string,
+  ) {}
+
+  static async start(lab: Lab, host: string, file: string): Promise<Capture> {
+    const child = lab.spawn(host, ['tcpdump', '-i', lab.iface('eth0'), '-U', '-n', '-s', '0', '-w', file]);
+    const proc = new CliProcess(child);
+    const deadline = Date.now() + 5_000;
+    while (!/listening on/.test(proc.stderr)) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`tcpdump did not start: ${proc.stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return new Capture(proc, file);
+  }
+
+  /** Stops the capture and returns the payload of every packet caught. */
+  async stop(): Promise<Buffer[]> {
+    await this.proc.stop();
+    return pcapPackets(await readFile(this.file));
+  }
+}
+
+/** Packets of a classic pcap file (libpcap format, either byte order). */
+export function pcapPackets(pcap: Buffer): Buffer[] {
+  if (pcap.length < 24) return [];
+  const magic = pcap.readUInt32LE(0);
+  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+  const u32 = (at: number) => (le ? pcap.readUInt32LE(at) : pcap.readUInt32BE(at));
+  const out: Buffer[] = [];
+  let at = 24;
+  while (at + 16 <= pcap.length) {
+    const caught = u32(at + 8);
+    at += 16;
+    if (at + caught > pcap.length) break;
+    out.push(pcap.subarray(at, at + caught));
+    at += caught;
+  }
+  return out;
+}
+
+/**
+ * Which of `addresses` appear in `packets`: as text anywhere, or as raw bytes in packets small
+ * enough to be signalling or punching (a bulk encrypted payload matches 4 random bytes by chance).
+ */
+export function addressesSeen(
+  packets: readonly Buffer[],
+  addresses: readonly string[],
+  smallPacket = 400,
+): string[] {
+  return addresses.filter((address) => {
+    const text = Buffer.from(address);
+    const raw = Buffer.from(ipBytes(address));
+    return packets.some(
+      (p) => p.includes(text) || (p.length <= smallPacket && isIP(address) !== 0 && p.includes(raw)),
+    );
+  });
+}
