@@ -34,9 +34,12 @@ interface Side {
   user: string;
   ticket: string;
   socket?: WebSocket;
-  /** Reading paused until this time by the rate limit. */
+  /** Set while the rate limit holds this side back. */
   rateTimer?: NodeJS.Timeout;
+  /** Set while the other side's socket has too much unsent. */
   backpressured: boolean;
+  /** Frames read but not yet forwarded. */
+  held: Buffer[];
 }
 
 interface RelaySession {
@@ -97,7 +100,7 @@ export class RelayHub {
       previous.socket?.close(RELAY_CLOSE.replaced.code, RELAY_CLOSE.replaced.reason);
     }
     const ticket = randomBytes(32).toString('base64url');
-    session.sides.set(user, { user, ticket, backpressured: false });
+    session.sides.set(user, { user, ticket, backpressured: false, held: [] });
     this.#tickets.set(ticket, { session, user });
     this.#armExpiry(session);
     return ticket;
@@ -147,43 +150,51 @@ export class RelayHub {
     for (const session of [...this.#sessions.values()]) this.#end(session, RELAY_CLOSE.shutdown);
   }
 
+  /** A frame from one side: counted against the cap on arrival, then sent on or queued while held back. */
   #forward(session: RelaySession, from: Side, data: RawData, isBinary: boolean): void {
     if (!isBinary) return;
     if (!session.paired) {
       this.#end(session, RELAY_CLOSE.early);
       return;
     }
-    const to = [...session.sides.values()].find((s) => s !== from)?.socket;
-    if (!to) return;
     const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (session.bytes + chunk.length > this.options.relayMaxBytes) {
       this.#end(session, RELAY_CLOSE.limit);
       return;
     }
     session.bytes += chunk.length;
-    this.metrics.relayedBytes.inc(chunk.length);
-    to.send(chunk, { binary: true }, () => {
-      if (from.backpressured && to.bufferedAmount < HIGH_WATER_BYTES / 2) {
-        from.backpressured = false;
-        this.#resume(from);
-      }
-    });
-    if (to.bufferedAmount >= HIGH_WATER_BYTES) {
-      from.backpressured = true;
-      from.socket?.pause();
-    }
-    const waitMs = session.rate.takeWithDebt(chunk.length);
-    if (waitMs > 0 && !from.rateTimer) {
-      from.socket?.pause();
-      from.rateTimer = setTimeout(() => {
-        from.rateTimer = undefined;
-        this.#resume(from);
-      }, waitMs);
-    }
+    from.held.push(chunk);
+    this.#flush(session, from);
   }
 
-  #resume(side: Side): void {
-    if (!side.backpressured && !side.rateTimer) side.socket?.resume();
+  /**
+   * Sends what `from` has queued while neither the rate limit nor the receiver's backlog holds it
+   * back; while held back, the sender's socket is not read (frames already read wait in `held`).
+   */
+  #flush(session: RelaySession, from: Side): void {
+    const to = [...session.sides.values()].find((s) => s !== from)?.socket;
+    if (!to || this.#sessions.get(session.key) !== session) return;
+    while (from.held.length > 0 && !from.rateTimer && !from.backpressured) {
+      const chunk = from.held.shift() as Buffer;
+      this.metrics.relayedBytes.inc(chunk.length);
+      to.send(chunk, { binary: true }, () => {
+        if (from.backpressured && to.bufferedAmount < HIGH_WATER_BYTES / 2) {
+          from.backpressured = false;
+          this.#flush(session, from);
+        }
+      });
+      if (to.bufferedAmount >= HIGH_WATER_BYTES) from.backpressured = true;
+      const waitMs = session.rate.takeWithDebt(chunk.length);
+      if (waitMs > 0) {
+        from.rateTimer = setTimeout(() => {
+          from.rateTimer = undefined;
+          this.#flush(session, from);
+        }, waitMs);
+      }
+    }
+    const holdBack = from.held.length > 0 || from.rateTimer !== undefined || from.backpressured;
+    if (holdBack && !from.socket?.isPaused) from.socket?.pause();
+    if (!holdBack && from.socket?.isPaused) from.socket.resume();
   }
 
   #armExpiry(session: RelaySession): void {
