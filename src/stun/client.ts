@@ -134,7 +134,10 @@ export function queryStun(server: MappedEndpoint, options: QueryStunOptions = {}
   return new Promise<MappedEndpoint>((resolve, reject) => {
     let retransmitTimer: NodeJS.Timeout | undefined;
     let attempt = 0;
+    let finished = false;
     const finish = (outcome: { endpoint: MappedEndpoint } | { error: Error }): void => {
+      if (finished) return;
+      finished = true;
       clearTimeout(retransmitTimer);
       clearTimeout(deadline);
       socket.removeAllListeners('message');
@@ -147,6 +150,7 @@ export function queryStun(server: MappedEndpoint, options: QueryStunOptions = {}
       timeoutMs,
     );
     const send = (): void => {
+      if (finished) return;
       socket.send(packet, server.port, server.host);
       const wait = delays[attempt++];
       if (wait !== undefined && attempt < delays.length) retransmitTimer = setTimeout(send, wait);
