@@ -86,11 +86,9 @@ export function serveControlConnection(
 
   socket.on('error', (err) => {
     // ws reports oversized frames (over maxFrameBytes, closed with 1009) and protocol violations here.
-    metrics.countError('TOO_LARGE');
-    connLog.info(
-      { err: { code: (err as { code?: string }).code, message: err.message } },
-      'control socket error',
-    );
+    const code = (err as { code?: string }).code;
+    metrics.countError(code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'TOO_LARGE' : 'BAD_REQUEST');
+    connLog.info({ err: { code, message: err.message } }, 'control socket error');
   });
 
   socket.on('close', () => {
