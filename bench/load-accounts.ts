@@ -1,5 +1,5 @@
 import { createHash, randomBytes, scryptSync } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashSessionToken } from '../src/server/tokens.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
@@ -70,19 +70,7 @@ export function defaultPopulationRoot(): string {
     : join(process.cwd(), 'bench', 'results', 'data');
 }
 
-/** Builds (or reuses) a data directory holding the population; idempotent and safe to interrupt. */
-export async function preparePopulation(
-  root: string,
-  users: number,
-  buddiesPerSide: number,
-): Promise<Population> {
-  const dataDir = join(root, `pop-v${POPULATION_VERSION}-${users}u-${buddiesPerSide}b`);
-  const started = Date.now();
-  if (existsSync(join(dataDir, COMPLETE_MARKER))) {
-    return { dataDir, users, buddiesPerSide, created: false, createMs: 0 };
-  }
-  rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
+async function writePopulation(dataDir: string, users: number, buddiesPerSide: number): Promise<void> {
   const store = openSqliteStore(dataDir);
   try {
     const now = Date.now();
@@ -119,6 +107,31 @@ export async function preparePopulation(
   } finally {
     await store.close();
   }
-  writeFileSync(join(dataDir, COMPLETE_MARKER), `${JSON.stringify({ users, buddiesPerSide })}\n`);
+}
+
+/** Builds (or reuses) a data directory holding the population; idempotent and safe to interrupt. */
+export async function preparePopulation(
+  root: string,
+  users: number,
+  buddiesPerSide: number,
+): Promise<Population> {
+  const dataDir = join(root, `pop-v${POPULATION_VERSION}-${users}u-${buddiesPerSide}b`);
+  const started = Date.now();
+  if (existsSync(join(dataDir, COMPLETE_MARKER))) {
+    return { dataDir, users, buddiesPerSide, created: false, createMs: 0 };
+  }
+  // Built under a private name and renamed into place, so that two benchmarks (or two test files run in
+  // parallel) asking for the same population never see a half-built one.
+  const building = `${dataDir}.building-${process.pid}-${randomBytes(4).toString('hex')}`;
+  mkdirSync(building, { recursive: true });
+  try {
+    await writePopulation(building, users, buddiesPerSide);
+    writeFileSync(join(building, COMPLETE_MARKER), `${JSON.stringify({ users, buddiesPerSide })}\n`);
+    renameSync(building, dataDir);
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true });
+    if (!existsSync(join(dataDir, COMPLETE_MARKER))) throw error;
+    return { dataDir, users, buddiesPerSide, created: false, createMs: 0 };
+  }
   return { dataDir, users, buddiesPerSide, created: true, createMs: Date.now() - started };
 }
