@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { OPTION_SPECS, optionsFromEnv, parseOptionText, type ServerOptions } from '../server/config.js';
+import type { RunningServer } from '../server/index.js';
 import { EXIT } from './exit-codes.js';
 
 /**
@@ -56,9 +57,22 @@ function flagOptions(
 }
 
 async function runServer(options: Partial<ServerOptions>, json: boolean): Promise<void> {
+  // Signals are caught before anything is printed: a tool may send SIGTERM the moment it reads the
+  // listening line, and must still get a clean shutdown.
+  let server: RunningServer | undefined;
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    if (!server) return;
+    server.close().then(
+      () => process.exit(EXIT.ok),
+      () => process.exit(EXIT.other),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   // Loaded here, not at the top, so that client commands do not pay for the server's dependencies.
   const { startServer } = await import('../server/index.js');
-  let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(options);
   } catch (err) {
@@ -70,12 +84,5 @@ async function runServer(options: Partial<ServerOptions>, json: boolean): Promis
   if (json) process.stdout.write(`${JSON.stringify({ event: 'listening', ...urls })}\n`);
   else
     process.stdout.write(`buddylink server: control ${urls.ws}, STUN ${urls.stun}, metrics ${urls.http}\n`);
-  const stop = () => {
-    server.close().then(
-      () => process.exit(EXIT.ok),
-      () => process.exit(EXIT.other),
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  if (stopping) stop();
 }

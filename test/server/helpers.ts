@@ -161,8 +161,11 @@ export interface TestUser {
 }
 
 /** Creates an account on a new connection (which is then logged on as its first device). */
+/** What the helpers need of a server: its URLs (a RunningServer, or a subprocess's listening line). */
+export type ServerUrls = { urls: { ws: string } };
+
 export async function createUser(
-  server: RunningServer,
+  server: ServerUrls,
   user: string,
   options: ConnectOptions & { device?: string; listen?: boolean } = {},
 ): Promise<TestUser> {
@@ -180,7 +183,7 @@ export async function createUser(
 
 /** Logs an existing user on from one more connection (another device). */
 export async function logOnDevice(
-  server: RunningServer,
+  server: ServerUrls,
   user: string,
   options: ConnectOptions & { device?: string; listen?: boolean } = {},
 ): Promise<TestClient> {
