@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
 import { formatSpread, type Spread, spread } from './harness/stats.js';
 import { defaultPopulationRoot, preparePopulation } from './load-accounts.js';
@@ -8,6 +9,7 @@ import {
   maxConnectionsPerProcess,
   pinningAvailable,
   SERVER_CPUS,
+  sharedMachineNote,
   startGeneratorChild,
   startServerChild,
 } from './load-plan.js';
@@ -181,6 +183,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
     `population ${clients} users: ${population.created ? `built in ${population.createMs} ms` : 'reused'}`,
   );
 
+  const loadBefore = loadavg();
   const figures: RunFigures[] = [];
   for (let runIndex = 0; runIndex < runs; runIndex++) {
     const order = runIndex % 2 === 0 ? KINDS : [...KINDS].reverse();
@@ -216,6 +219,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   const rssRatio = ours.rssPerClient.median / floor.rssPerClient.median;
   const heapRatio = ours.heapPerClient.median / floor.heapPerClient.median;
   const notes: string[] = [
+    sharedMachineNote(loadBefore),
     `bytes per connection, buddylink / bare ws: RSS ×${rssRatio.toFixed(2)}, heap ×${heapRatio.toFixed(2)} (goal ≤ ×${GOAL_RATIO}): ${rssRatio <= GOAL_RATIO ? 'met' : 'missed'} on RSS, ${heapRatio <= GOAL_RATIO ? 'met' : 'missed'} on heap`,
     context.smoke
       ? `smoke run: ${ours.held} clients only, to prove the benchmark runs`

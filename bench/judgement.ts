@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
 import { hottestFunctions } from './harness/cpu-profile.js';
@@ -13,6 +14,7 @@ import {
   maxConnectionsPerProcess,
   pinningAvailable,
   SERVER_CPUS,
+  sharedMachineNote,
   startGeneratorChild,
   startServerChild,
 } from './load-plan.js';
@@ -221,6 +223,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       )
     : undefined;
 
+  const loadBefore = loadavg();
   const measured: PopulationFigures[] = [];
   for (const users of populations) {
     // Profile the largest population only: one profile, of the case the goal is about.
@@ -252,7 +255,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
     rows.push([users.toLocaleString('en-US'), 'not run', '—', '—', '—', '—', '—', '—', '—', '—']);
   }
 
-  const notes: string[] = [];
+  const notes: string[] = [sharedMachineNote(loadBefore)];
   if (skipped.length > 0)
     notes.push(
       `not run: N = ${skipped.map((n) => n.toLocaleString('en-US')).join(', ')}: this machine's open-file hard limit is ${fileLimit} per process (one descriptor per connection on each side; raising it needs CAP_SYS_RESOURCE), so one server process holds at most ~${limit.toLocaleString('en-US')} connections here; the largest N that fits was measured instead`,

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerOptions } from '../src/server/index.js';
@@ -95,4 +95,13 @@ export function startGeneratorChild(pin: boolean): CommandChild {
     join(distBench, 'load-generator.js'),
   ]);
   return spawnCommandChild(command, args);
+}
+
+/**
+ * Load averages before and after a benchmark: on a shared machine other work competes for the pinned
+ * cores, which shows in latency far more than in CPU time per request.
+ */
+export function sharedMachineNote(before: number[]): string {
+  const f = (l: number[]): string => l.map((x) => x.toFixed(1)).join(' / ');
+  return `machine load average (1/5/15 min) ${f(before)} at start, ${f(loadavg())} at end, on ${cpus().length} CPUs: above ${cpus().length} other work shared the cores`;
 }
