@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   deleteNamespace,
   deleteNamespaceSync,
@@ -9,8 +10,8 @@ import {
 import { type CommandResult, inNamespace, LabCommandError, type RunOptions, run } from './command.js';
 import { RunNames } from './names.js';
 import { LAB_DEFAULTS } from './options.js';
-import { type LabPlan, OPTIONAL_SYSCTLS, planLab } from './plan.js';
-import type { TopologySpec } from './topology.js';
+import { type DelayMode, type LabPlan, OPTIONAL_SYSCTLS, planLab } from './plan.js';
+import { INTERNET, type TopologySpec } from './topology.js';
 
 export interface LabSpawnOptions {
   env?: NodeJS.ProcessEnv;
@@ -24,7 +25,7 @@ export interface LabSpawnOptions {
 export class Lab implements Teardownable {
   readonly names: RunNames;
   readonly spec: TopologySpec;
-  readonly plan: LabPlan;
+  plan: LabPlan;
   private readonly children = new Set<ChildProcess>();
   private downing: Promise<void> | undefined;
 
@@ -79,6 +80,7 @@ export class Lab implements Teardownable {
   async up(): Promise<this> {
     registerLab(this);
     try {
+      if (this.plan.delayMs > 0) this.plan = planLab(this.spec, this.names, await chooseDelayMode());
       await this.build();
     } catch (err) {
       await this.down();
@@ -159,29 +161,33 @@ export class Lab implements Teardownable {
   }
 
   private async addDelay(delayMs: number): Promise<void> {
-    const jobs = this.plan.nodes.flatMap((n) =>
-      n.delayed.map((ifname) =>
-        run([
-          'tc',
-          '-n',
-          n.ns,
-          'qdisc',
-          'add',
-          'dev',
-          ifname,
-          'root',
-          'netem',
-          'delay',
-          `${delayMs}ms`,
-        ]).catch((err: unknown) => {
-          if (err instanceof LabCommandError && /unknown|not supported/i.test(err.stderr)) {
-            throw new LabUnsupportedError('tc netem is not available in this kernel (CONFIG_NET_SCH_NETEM)');
-          }
-          throw err;
-        }),
-      ),
-    );
-    await Promise.all(jobs);
+    if (this.plan.delayMode === 'netem') {
+      const netem = (ns: string, dev: string) =>
+        run(['tc', '-n', ns, 'qdisc', 'add', 'dev', dev, 'root', 'netem', 'delay', `${delayMs}ms`]);
+      await Promise.all(this.plan.nodes.flatMap((n) => n.delayed.map((dev) => netem(n.ns, dev))));
+      return;
+    }
+    const pairs = this.plan.wires.map(([from, towards]) => `${from}:${towards}`);
+    const wire = this.spawn(INTERNET, ['python3', DELAY_WIRE, String(delayMs), ...pairs]);
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      const timer = setTimeout(
+        () => reject(new LabUnsupportedError(`delay wire did not start: ${said}`)),
+        5_000,
+      );
+      wire.stderr?.on('data', (chunk: Buffer) => {
+        said += chunk.toString('utf8');
+      });
+      wire.stdout?.on('data', (chunk: Buffer) => {
+        if (!chunk.toString('utf8').includes('"ready"')) return;
+        clearTimeout(timer);
+        resolve();
+      });
+      wire.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new LabUnsupportedError(`delay wire exited (${code}): ${said}`));
+      });
+    });
   }
 
   /** Stop every process, delete every namespace of this run; safe to call more than once. */
@@ -221,6 +227,32 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+const DELAY_WIRE = fileURLToPath(new URL('../../lab/delay-wire.py', import.meta.url));
+
+let delayMode: Promise<DelayMode> | undefined;
+
+/** netem where the kernel has it; else the userspace wire, which needs python3. */
+export function chooseDelayMode(): Promise<DelayMode> {
+  delayMode ??= (async () => {
+    const probe = `${LAB_DEFAULTS.namespacePrefix}probe-${process.pid}`;
+    await run(['ip', 'netns', 'add', probe]);
+    try {
+      const argv = ['tc', '-n', probe, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'];
+      if ((await run(argv, { allowFailure: true })).exitCode === 0) return 'netem';
+    } finally {
+      await run(['ip', 'netns', 'del', probe], { allowFailure: true });
+    }
+    const python = await run(['python3', '--version'], { allowFailure: true }).catch(() => undefined);
+    if (python?.exitCode !== 0) {
+      throw new LabUnsupportedError(
+        'delay needs tc netem (CONFIG_NET_SCH_NETEM) or python3 for the delay wire',
+      );
+    }
+    return 'wire';
+  })();
+  return delayMode;
 }
 
 /** Builds `spec` and returns the running lab; on any failure nothing is left behind. */

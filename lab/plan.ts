@@ -47,9 +47,15 @@ export interface NodePlan {
   ipLines: string[];
   sysctls: string[];
   nft?: string;
-  /** Interfaces that get the internet delay on their egress. */
+  /** Interfaces that get the internet delay on their egress (netem). */
   delayed: string[];
 }
+
+/**
+ * How delay is put on internet links: tc netem on each node's egress, or, where the kernel lacks
+ * netem, a userspace wire (lab/delay-wire.py) in the core between each node's port and the bridge.
+ */
+export type DelayMode = 'netem' | 'wire';
 
 export interface LinkPlan {
   a: { ns: string; ifname: string };
@@ -60,6 +66,9 @@ export interface LabPlan {
   nodes: NodePlan[];
   links: LinkPlan[];
   delayMs: number;
+  delayMode: DelayMode;
+  /** Wire mode: pairs [from node, towards bridge] in the core namespace. */
+  wires: (readonly [string, string])[];
 }
 
 const HOST_SYSCTLS = [
@@ -101,10 +110,12 @@ function subnetOf(segment: Segment, address: string, what: string): Cidr {
   return v4;
 }
 
-export function planLab(spec: TopologySpec, names: RunNames): LabPlan {
+export function planLab(spec: TopologySpec, names: RunNames, delayMode: DelayMode = 'netem'): LabPlan {
   const nodes = new Map<string, NodePlan>();
   const segments = new Map<string, Segment>();
   const links: LinkPlan[] = [];
+  const wires: (readonly [string, string])[] = [];
+  const delayMs = spec.delayMs ?? 0;
 
   const add = (name: string, kind: NodePlan['kind']): NodePlan => {
     if (nodes.has(name)) throw new TopologyError(`duplicate node name: ${name}`);
@@ -154,9 +165,24 @@ export function planLab(spec: TopologySpec, names: RunNames): LabPlan {
     if (!segment) throw new TopologyError(`${node.name}: unknown segment ${segmentName}`);
     const owner = [...nodes.values()].find((n) => n.ns === segment.ownerNs);
     if (!owner) throw new TopologyError(`${node.name}: segment ${segmentName} has no owner`);
-    const port = names.iface(`p${segment.nextPort++}`);
+    const n = segment.nextPort++;
+    const port = names.iface(`p${n}`);
     links.push({ a: { ns: node.ns, ifname }, b: { ns: segment.ownerNs, ifname: port } });
-    owner.ipLines.push(`link set ${port} master ${segment.bridge}`, `link set ${port} up`);
+    if (segmentName === INTERNET && delayMs > 0 && delayMode === 'wire') {
+      // node ⇄ port ⇄ (delay-wire.py) ⇄ wire ⇄ towards (bridge port). No IPv6 link-local noise on the
+      // wire's own ends, and no frame above the MTU (a packet socket cannot send a GSO frame).
+      const wire = names.iface(`d${n}`);
+      const towards = names.iface(`q${n}`);
+      links.push({ a: { ns: segment.ownerNs, ifname: wire }, b: { ns: segment.ownerNs, ifname: towards } });
+      for (const i of [port, wire, towards])
+        owner.ipLines.push(`link set ${i} addrgenmode none`, `link set ${i} up`);
+      owner.ipLines.push(`link set ${towards} master ${segment.bridge}`);
+      node.ipLines.push(`link set ${ifname} gso_max_segs 1`);
+      wires.push([port, wire]);
+    } else {
+      owner.ipLines.push(`link set ${port} master ${segment.bridge}`, `link set ${port} up`);
+      if (segmentName === INTERNET && delayMs > 0) node.delayed.push(ifname);
+    }
     node.ipLines.push(`link set ${ifname} up`);
     const [primary, ...extra] = v4s;
     if (primary === undefined) throw new TopologyError(`${node.name}: no IPv4 address`);
@@ -169,10 +195,6 @@ export function planLab(spec: TopologySpec, names: RunNames): LabPlan {
       const s6 = subnetOf(segment, v6, node.name);
       node.ipLines.push(`addr add ${v6}/${s6.length} dev ${ifname} nodad`);
       node.ipLines.push(`route add default via ${s6.address} dev ${ifname}`);
-    }
-    if (segmentName === INTERNET) {
-      node.delayed.push(ifname);
-      owner.delayed.push(port);
     }
   };
 
@@ -217,7 +239,7 @@ export function planLab(spec: TopologySpec, names: RunNames): LabPlan {
   });
   if (blocked.length > 0) core.nft = coreRuleset(blocked);
 
-  return { nodes: [...nodes.values()], links, delayMs: spec.delayMs ?? 0 };
+  return { nodes: [...nodes.values()], links, delayMs, delayMode, wires };
 }
 
 /** The network address of an IPv6 prefix written as the router's own address ('2001:db8:a::1/64'). */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import type { MatrixRow } from './matrix-rows.js';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { MATRIX, type MatrixRow } from './matrix-rows.js';
 import type { ScenarioResult } from './scenario.js';
 
 /** What every matrix row must show, whatever its topology. */
@@ -51,10 +53,22 @@ export function connectRecord(row: MatrixRow, r: ScenarioResult): ConnectRecord 
   };
 }
 
-/** With BUDDYLINK_LAB_RESULTS=FILE, the connect times of a matrix run are written there as JSON. */
-export async function writeConnectRecords(records: readonly ConnectRecord[]): Promise<void> {
-  const file = process.env.BUDDYLINK_LAB_RESULTS;
-  if (!file || records.length === 0) return;
-  const body = { generated: new Date().toISOString(), node: process.version, records };
-  await writeFile(file, `${JSON.stringify(body, null, 2)}\n`);
+/**
+ * With BUDDYLINK_LAB_RESULTS=DIR, a matrix run writes its connect times to
+ * DIR/nat-lab-connect-<delay>ms.json (bench/results/ keeps the committed ones).
+ */
+export async function writeConnectRecords(delayMs: number, records: readonly ConnectRecord[]): Promise<void> {
+  const dir = process.env.BUDDYLINK_LAB_RESULTS;
+  if (!dir || records.length === 0) return;
+  const sorted = [...records].sort(
+    (a, b) => MATRIX.findIndex((r) => r.name === a.row) - MATRIX.findIndex((r) => r.name === b.row),
+  );
+  const body = {
+    generated: new Date().toISOString(),
+    node: process.version,
+    delayMs,
+    cpus: availableParallelism(),
+    records: sorted,
+  };
+  await writeFile(join(dir, `nat-lab-connect-${delayMs}ms.json`), `${JSON.stringify(body, null, 2)}\n`);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Lab } from '../../lab/lab.js';
-import { findTopology } from '../../lab/topologies.js';
+import { findTopology, withDelay } from '../../lab/topologies.js';
 import type { TopologySpec } from '../../lab/topology.js';
 import { hostOf, requireLab, UdpPeer, withLab } from './support.js';
 
@@ -140,4 +140,24 @@ test('IPv6 hosts in one /64 reach each other directly; in two prefixes only afte
   assert.equal(hostOf(same), '2001:db8:a::10');
   assert.equal(routed.unsolicited, undefined, 'the firewall drops an unsolicited inbound packet');
   assert.equal(routed.punched, `[2001:db8:a::10]:${routed.alicePort}`, 'no translation on IPv6');
+});
+
+test('a lab with delay adds it once in each direction between two internet nodes', async (t) => {
+  if (!requireLab(t)) return;
+  const delayMs = 30;
+  await withLab(new Lab(withDelay(topology('two-nats'), delayMs)), async (lab) => {
+    await UdpPeer.start(lab, 'server', { port: REFLECTOR_PORT });
+    const alice = await UdpPeer.start(lab, 'alice');
+    const server = `203.0.113.2:${REFLECTOR_PORT}`;
+    assert.ok(await alice.probe(server, 4, 500), 'the server answers'); // also resolves ARP on the way
+    const rtts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      assert.ok(await alice.probe(server, 1, 1_000));
+      rtts.push(performance.now() - started);
+    }
+    const best = Math.min(...rtts);
+    assert.ok(best >= 2 * delayMs - 1, `round trip ${best.toFixed(1)} ms covers the delay both ways`);
+    assert.ok(best < 2 * delayMs + 40, `round trip ${best.toFixed(1)} ms is not much more than the delay`);
+  });
 });
