@@ -56,6 +56,8 @@ export interface ServerOptions {
   relayMaxFrameBytes: number;
   /** Relay sessions (paired or waiting) one user may hold at once. */
   relaySessionsPerUser: number;
+  /** WebSocket ping interval; a socket that misses one ping is cut, so a vanished device goes offline. */
+  heartbeatSeconds: number;
   /** Time given to clients to read the shutdown event before sockets are cut. */
   shutdownGraceMs: number;
   /** SOFTWARE attribute of STUN responses. */
@@ -87,6 +89,7 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   relayBytesPerSecond: 8 * 1024 * 1024,
   relayMaxFrameBytes: 256 * 1024,
   relaySessionsPerUser: 8,
+  heartbeatSeconds: 30,
   shutdownGraceMs: 200,
   stunSoftware: 'buddylink',
 };
@@ -232,6 +235,12 @@ export const OPTION_SPECS: { [K in keyof ServerOptions]: OptionSpec } = {
     kind: 'int',
     description: 'relay sessions per user',
   },
+  heartbeatSeconds: {
+    flag: '--heartbeat <seconds>',
+    env: 'BUDDYLINK_HEARTBEAT',
+    kind: 'int',
+    description: 'WebSocket ping interval',
+  },
   shutdownGraceMs: {
     flag: '--shutdown-grace-ms <n>',
     env: 'BUDDYLINK_SHUTDOWN_GRACE_MS',
@@ -276,6 +285,7 @@ const optionsSchema = z
     relayBytesPerSecond: count,
     relayMaxFrameBytes: count,
     relaySessionsPerUser: count,
+    heartbeatSeconds: z.number().positive(),
     shutdownGraceMs: z.number().int().min(0),
     stunSoftware: z.string().max(127),
   })

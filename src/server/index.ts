@@ -8,6 +8,7 @@ import { resolveOptions, type ServerOptions } from './config.js';
 import type { ServerContext } from './context.js';
 import { serveControlConnection } from './control.js';
 import { CLOSE_CODES } from './control-connection.js';
+import { startHeartbeat } from './heartbeat.js';
 import { createOpsServer } from './http.js';
 import { closeTcp, listenTcp, urlHost } from './listen.js';
 import { createAddressTagger, createLogger } from './log.js';
@@ -65,6 +66,10 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   });
   wsServer.on('upgrade', (req, socket, head) => routeUpgrade(ctx, controlWss, relayWss, req, socket, head));
   const opsServer = createOpsServer(metrics, lifecycle);
+  const stopHeartbeats = [
+    startHeartbeat(controlWss, options.heartbeatSeconds),
+    startHeartbeat(relayWss, options.heartbeatSeconds),
+  ];
 
   const opened: Array<() => Promise<void>> = [() => store.close()];
   const undo = async () => {
@@ -86,6 +91,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     opened.push(() => stun.close());
     httpBound = await listenTcp(opsServer, wsBound.host, options.httpPort);
   } catch (err) {
+    for (const stopHeartbeat of stopHeartbeats) stopHeartbeat();
     await undo();
     throw err;
   }
@@ -107,6 +113,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     closing ??= (async () => {
       lifecycle.shuttingDown = true;
       clearInterval(tokenSweep);
+      for (const stopHeartbeat of stopHeartbeats) stopHeartbeat();
       await shutDownConnections(ctx, controlWss, relayWss);
       await Promise.all([closeTcp(wsServer), closeTcp(opsServer), stun.close()]);
       await store.close();
@@ -150,7 +157,10 @@ function routeUpgrade(
       refuseUpgrade(socket, 404, 'Not Found');
       return;
     }
-    relayWss.handleUpgrade(req, socket, head, (ws) => ctx.relay.attach(ticket, ws));
+    relayWss.handleUpgrade(req, socket, head, (ws) => {
+      relayWss.emit('connection', ws, req);
+      ctx.relay.attach(ticket, ws);
+    });
     return;
   }
   const registered = registeredAddressOf(req, ctx.trustedProxies);
@@ -158,7 +168,10 @@ function routeUpgrade(
     refuseUpgrade(socket, 400, 'Bad Request');
     return;
   }
-  controlWss.handleUpgrade(req, socket, head, (ws) => serveControlConnection(ctx, ws, registered));
+  controlWss.handleUpgrade(req, socket, head, (ws) => {
+    controlWss.emit('connection', ws, req);
+    serveControlConnection(ctx, ws, registered);
+  });
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {

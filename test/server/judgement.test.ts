@@ -102,3 +102,13 @@ test('behind a trusted proxy, two clients forwarded from one public address are 
     assert.deepEqual(await alice.client.ok('sameNat', { buddy: 'carol' }), { same: true });
   });
 });
+
+test('on the dual-stack default host an IPv4 client is registered by its IPv4 address', async () => {
+  await withServer({ host: '::' }, async (server) => {
+    assert.match(server.urls.ws, /^ws:\/\/127\.0\.0\.1:\d+$/, 'the printed URL is usable');
+    const v4 = await TestClient.connect(server.urls.ws, { localAddress: '127.0.0.8' });
+    assert.deepEqual(await v4.ok('ownAddress'), { address: { host: '127.0.0.8', port: localPort(v4) } });
+    const v6 = await TestClient.connect(`ws://[::1]:${server.ws.port}`);
+    assert.equal(((await v6.ok('ownAddress')).address as { host: string }).host, '::1');
+  });
+});

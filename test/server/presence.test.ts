@@ -86,3 +86,15 @@ test('signals go to the most recent listening device, else the most recent devic
     assert.equal(bob.client.events.filter((e) => e.event === 'signal').length, 0);
   });
 });
+
+test('a device whose peer stops answering pings is logged off and its buddies see it go offline', async () => {
+  await withServer({ heartbeatSeconds: 0.1 }, async (server) => {
+    const alice = await createUser(server, 'alice');
+    const bob = await createUser(server, 'bob');
+    await makeBuddies(alice, bob);
+    // Pausing the socket stops reading, so bob's client never answers pings: a vanished peer.
+    (bob.client.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    bob.client.socket.pong = () => {};
+    await alice.client.waitForEvent((e) => e.event === 'presence' && e.user === 'bob' && e.online === false);
+  });
+});
