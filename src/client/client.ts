@@ -88,6 +88,8 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly user: string;
   readonly device: string;
   readonly publicKey: string;
+  /** The home directory holding this client's key pair and session token. */
+  readonly homeDir: string;
   private control: ControlChannel;
   private readonly buddies = new Map<string, BuddyEntry>();
   private readonly answerWaiters = new Map<string, AnswerWaiter>();
@@ -114,6 +116,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.user = logon.user;
     this.device = logon.device;
     this.publicKey = keyPair.publicKey.toString('hex');
+    this.homeDir = home.dir;
     this.control = control;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };

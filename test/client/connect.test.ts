@@ -35,7 +35,10 @@ for (const path of ['lan', 'internet', 'relay'] as PathName[]) {
       );
       const fromAlice = randomPayload(PAYLOAD_BYTES);
       const fromBob = randomPayload(PAYLOAD_BYTES);
-      const [atBob, atAlice] = await Promise.all([exchange(answered, fromBob), exchange(outgoing, fromAlice)]);
+      const [atBob, atAlice] = await Promise.all([
+        exchange(answered, fromBob),
+        exchange(outgoing, fromAlice),
+      ]);
       assert.equal(sha256(atBob), sha256(fromAlice));
       assert.equal(sha256(atAlice), sha256(fromBob));
     } finally {
@@ -56,7 +59,10 @@ test('either buddy can open the connection: bob connects to alice as well as ali
       const outgoing = await from.connect(name);
       const answered = await incoming;
       const payload = randomPayload(512 * 1024);
-      const [received] = await Promise.all([exchange(answered, Buffer.alloc(0)), exchange(outgoing, payload)]);
+      const [received] = await Promise.all([
+        exchange(answered, Buffer.alloc(0)),
+        exchange(outgoing, payload),
+      ]);
       assert.equal(sha256(received), sha256(payload));
     }
   } finally {
@@ -91,7 +97,10 @@ test('a silent LAN address moves the connection on to the internet path, and the
   const silentPort = silent.address().port;
   // Both sides offer only that address, so neither side's probes reach the other on the LAN.
   const nowhere = [{ host: '127.0.0.1', port: silentPort }];
-  const alice = await newAccount(server, 'alice', { localAddresses: nowhere, timeouts: { lanTimeoutMs: 700 } });
+  const alice = await newAccount(server, 'alice', {
+    localAddresses: nowhere,
+    timeouts: { lanTimeoutMs: 700 },
+  });
   const bob = await newAccount(server, 'bob', { localAddresses: nowhere });
   try {
     await alice.requestBuddy('bob');

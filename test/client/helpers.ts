@@ -31,7 +31,14 @@ export async function clientOptions(
   user: string,
   extra: Partial<LogonOptions> = {},
 ): Promise<LogonOptions> {
-  return { server: server.urls.ws, stun: server.urls.stun, user, home: await tempDir(), listen: true, ...extra };
+  return {
+    server: server.urls.ws,
+    stun: server.urls.stun,
+    user,
+    home: await tempDir(),
+    listen: true,
+    ...extra,
+  };
 }
 
 export async function newAccount(
