@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { startStunServer } from '../../src/stun/index.js';
+import { queryStun, startStunServer } from '../../src/stun/index.js';
 
 /**
  * Interoperability with a STUN client this project did not write: coturn's turnutils_stunclient
@@ -26,7 +28,11 @@ function findOnPath(name: string): string | undefined {
   return undefined;
 }
 
+const SERVER = 'turnserver';
+const SERVER_START_TIMEOUT_MS = 5000;
+
 const clientPath = findOnPath(CLIENT);
+const serverPath = findOnPath(SERVER);
 const missing = clientPath === undefined;
 if (missing && process.env.CI === 'true') {
   test('coturn turnutils_stunclient is installed in CI', () => {
@@ -74,5 +80,48 @@ test('coturn turnutils_stunclient reads its IPv6 reflexive address from a dual-s
     assert.equal(v4.host, '127.0.0.1', 'IPv4 clients of a dual-stack server are answered as IPv4');
   } finally {
     await server.close();
+  }
+});
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+test('our client reads its reflexive address and port from coturn as a STUN server', {
+  skip: serverPath ? false : `${SERVER} not installed (apt-get install coturn); interop not checked`,
+}, async () => {
+  const [serverPort, clientPort] = [await freeUdpPort(), await freeUdpPort()];
+  const scratch = mkdtempSync(join(tmpdir(), 'buddylink-coturn-'));
+  const coturn = spawn(
+    serverPath!,
+    [
+      '-n',
+      '--listening-ip=127.0.0.1',
+      `--listening-port=${serverPort}`,
+      '--stun-only',
+      '--no-cli',
+      '--no-tls',
+      '--no-dtls',
+      '--relay-threads=1',
+      '--log-file=stdout',
+      `--pidfile=${join(scratch, 'turnserver.pid')}`,
+      `--db=${join(scratch, 'turndb')}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  try {
+    // coturn takes a moment to open its port; RFC 8489 retransmission covers the start.
+    const mapped = await queryStun(
+      { host: '127.0.0.1', port: serverPort },
+      { localAddress: '127.0.0.1', localPort: clientPort, rtoMs: 100, timeoutMs: SERVER_START_TIMEOUT_MS },
+    );
+    assert.deepEqual(mapped, { host: '127.0.0.1', port: clientPort });
+  } finally {
+    coturn.kill('SIGTERM');
+    rmSync(scratch, { recursive: true, force: true });
   }
 });
