@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { queryStun } from '../src/stun/client.js';
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
 import { hottestFunctions, newestProfile } from './harness/cpu-profile.js';
 import {
+  allowedCpus,
   freeUdpPort,
   type LineChild,
   pinnedCommand,
@@ -26,8 +26,6 @@ import type { LoadConfig, LoadResult } from './stun/load-generator.js';
  * ours/coturn so that machine noise hits both.
  */
 
-const SERVER_CPUS = '0';
-const GENERATOR_CPUS = '1';
 const HOST = '127.0.0.1';
 
 const SIZES = {
@@ -40,6 +38,9 @@ const LOADS = [
   { name: 'saturated (4 sockets × 16 in flight)', sockets: 4, window: 16 },
   { name: 'unloaded (1 in flight)', sockets: 1, window: 1 },
 ] as const;
+
+/** CPUs for the server under test and for the load generator; undefined: no pinning. */
+type Cores = { server: string; generator: string } | undefined;
 
 interface Peer {
   readonly name: string;
@@ -68,11 +69,11 @@ async function waitUntilAnswering(port: number, timeoutMs: number): Promise<void
 
 async function startOurs(
   context: BenchmarkContext,
-  pin: boolean,
+  cores: Cores,
   profileDir: string | undefined,
 ): Promise<Peer> {
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const [command, args] = pinnedCommand(pin ? SERVER_CPUS : undefined, process.execPath, [
+  const [command, args] = pinnedCommand(cores?.server, process.execPath, [
     ...nodeArgs,
     join(distDir, 'stun', 'our-stun-server.js'),
     HOST,
@@ -85,11 +86,11 @@ async function startOurs(
   return { name: 'buddylink', pid: child.child.pid!, port, stop: () => child.stop() };
 }
 
-async function startCoturn(context: BenchmarkContext, pin: boolean, turnserver: string): Promise<Peer> {
+async function startCoturn(context: BenchmarkContext, cores: Cores, turnserver: string): Promise<Peer> {
   const port = await freeUdpPort(HOST);
   const scratch = join(context.resultsDir, 'coturn');
   mkdirSync(scratch, { recursive: true });
-  const [command, args] = pinnedCommand(pin ? SERVER_CPUS : undefined, turnserver, [
+  const [command, args] = pinnedCommand(cores?.server, turnserver, [
     '-n', // no configuration file: only these flags
     `--listening-ip=${HOST}`,
     `--listening-port=${port}`,
@@ -109,8 +110,8 @@ async function startCoturn(context: BenchmarkContext, pin: boolean, turnserver: 
   return { name: 'coturn', pid: child.child.pid!, port, stop: () => child.stop() };
 }
 
-async function measure(peer: Peer, config: LoadConfig, pin: boolean): Promise<RunFigures> {
-  const [command, args] = pinnedCommand(pin ? GENERATOR_CPUS : undefined, process.execPath, [
+async function measure(peer: Peer, config: LoadConfig, cores: Cores): Promise<RunFigures> {
+  const [command, args] = pinnedCommand(cores?.generator, process.execPath, [
     join(distDir, 'stun', 'load-generator.js'),
     JSON.stringify(config),
   ]);
@@ -152,13 +153,18 @@ function summarise(runs: RunFigures[]): Summary {
 
 async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   const size = context.smoke ? SIZES.smoke : SIZES.full;
-  const pin = cpus().length >= 2;
+  // The server under test on one CPU, the generator on another; no pinning with a single CPU.
+  const [serverCpu, generatorCpu] = allowedCpus();
+  const cores: Cores =
+    serverCpu !== undefined && generatorCpu !== undefined
+      ? { server: String(serverCpu), generator: String(generatorCpu) }
+      : undefined;
   const turnserver = requireTool('turnserver', 'coturn', context.log);
   const profileDir = context.profile ? join(context.resultsDir, 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
 
-  const peers: Peer[] = [await startOurs(context, pin, profileDir)];
-  if (turnserver) peers.push(await startCoturn(context, pin, turnserver));
+  const peers: Peer[] = [await startOurs(context, cores, profileDir)];
+  if (turnserver) peers.push(await startCoturn(context, cores, turnserver));
   else context.log('coturn (turnserver) not installed: measuring buddylink alone, no ratio');
 
   const figures = new Map<string, RunFigures[]>();
@@ -175,7 +181,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
             window: load.window,
             ...size,
           };
-          const result = await measure(peer, config, pin);
+          const result = await measure(peer, config, cores);
           const key = `${load.name}|${peer.name}`;
           figures.set(key, [...(figures.get(key) ?? []), result]);
           context.log(
@@ -242,8 +248,8 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   return {
     title: 'STUN Binding: buddylink vs coturn',
     setup: [
-      pin
-        ? `server under test pinned to CPU ${SERVER_CPUS} (taskset), coturn with --relay-threads=1; load generator (Node, separate process) pinned to CPU ${GENERATOR_CPUS}`
+      cores
+        ? `server under test pinned to CPU ${cores.server} (taskset), coturn with --relay-threads=1; load generator (Node, separate process) pinned to CPU ${cores.generator}`
         : 'fewer than 2 CPUs: no pinning; server and generator share the CPU',
       `loopback ${HOST}, 28-byte Binding requests with FINGERPRINT, closed loop; warm-up ${size.warmupMs} ms, measured ${size.measureMs} ms, ${context.runs} runs interleaved; loss timeout ${size.lossTimeoutMs} ms`,
       'figures: median (min–max) over runs; latencies are request→answer round trips measured by the generator',
@@ -264,7 +270,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
     data: {
       size,
       loads: LOADS,
-      pinned: pin,
+      cores: cores ?? null,
       summaries,
       pairedRatios,
       runs: Object.fromEntries(figures),

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -42,6 +43,29 @@ export function requireTool(
     return findOnPath(binary);
   }
   return undefined;
+}
+
+/**
+ * CPUs this process may run on (its affinity, e.g. a CI container's cpuset), from
+ * /proc/self/status; falls back to all CPUs the OS reports.
+ */
+export function allowedCpus(): number[] {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const list = /^Cpus_allowed_list:\s*(.+)$/m.exec(status)?.[1];
+    if (list) {
+      const result: number[] = [];
+      for (const part of list.trim().split(',')) {
+        const [from, to] = part.split('-').map(Number);
+        if (from === undefined || Number.isNaN(from)) continue;
+        for (let cpu = from; cpu <= (to ?? from); cpu++) result.push(cpu);
+      }
+      if (result.length > 0) return result;
+    }
+  } catch {
+    // not Linux: no /proc
+  }
+  return cpus().map((_, index) => index);
 }
 
 /** Prefix that pins a command to the given CPUs, or nothing where taskset is not available. */
