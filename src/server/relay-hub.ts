@@ -222,7 +222,8 @@ export class RelayHub {
 
   #sessionsOf(user: string): number {
     let n = 0;
-    for (const s of this.#sessions.values()) if (s.users.includes(user)) n++;
+    // Only sessions the user asked for: a buddy cannot use up someone else's quota.
+    for (const s of this.#sessions.values()) if (s.sides.has(user)) n++;
     return n;
   }
 }
