@@ -67,15 +67,17 @@ export function serveControlConnection(
     running = false;
   };
 
+  // Refusals carry the request's id whenever it can be read, so that a client's pending call fails at
+  // once instead of timing out; reading it costs one JSON.parse of a frame already bounded by maxPayload.
   socket.on('message', (data: RawData, isBinary: boolean) => {
     if (conn.closed) return;
-    if (ctx.lifecycle.shuttingDown) return refuse(null, 'SHUTTING_DOWN', 'server is shutting down');
-    if (!requests.tryTake()) return refuse(null, 'RATE_LIMITED', 'too many requests');
-    const size = frameSize(data);
-    if (size > options.maxMessageBytes)
-      return refuse(null, 'TOO_LARGE', `message larger than ${options.maxMessageBytes} bytes`);
     if (isBinary) return refuse(null, 'BAD_REQUEST', 'control messages are JSON text frames');
-    const parsed = parseRequest(frameText(data));
+    const text = frameText(data);
+    if (ctx.lifecycle.shuttingDown) return refuse(readId(text), 'SHUTTING_DOWN', 'server is shutting down');
+    if (Buffer.byteLength(text) > options.maxMessageBytes)
+      return refuse(readId(text), 'TOO_LARGE', `message larger than ${options.maxMessageBytes} bytes`);
+    if (!requests.tryTake()) return refuse(readId(text), 'RATE_LIMITED', 'too many requests');
+    const parsed = parseRequest(text);
     if (!parsed.ok) return refuse(parsed.id, parsed.error.code, parsed.error.message);
     const pending = queue.length + (running ? 1 : 0);
     if (pending >= options.maxPending)
@@ -103,9 +105,14 @@ export function serveControlConnection(
   });
 }
 
-function frameSize(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+/** The id of a frame that will be refused before full validation; null when unreadable. */
+function readId(text: string): number | null {
+  try {
+    const id = (JSON.parse(text) as { id?: unknown } | null)?.id;
+    return typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= 2 ** 31 ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 function frameText(data: RawData): string {

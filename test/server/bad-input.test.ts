@@ -57,9 +57,11 @@ test('wrong types, unknown types, extra fields and a wrong version each get a ty
 test('a message over the size limit gets TOO_LARGE; a frame over the hard ceiling closes that connection only', async () => {
   await withServer({}, async (server) => {
     const client = await TestClient.connect(server.urls.ws);
-    const big = JSON.stringify({ v: 1, id: 5, type: 'ping', pad: 'x'.repeat(20_000) });
-    client.socket.send(big);
-    assert.equal((await nextOrphanReply(client))?.error?.code, 'TOO_LARGE');
+    assert.equal(
+      await client.failure('ping', { pad: 'x'.repeat(20_000) }),
+      'TOO_LARGE',
+      'the reply names the request',
+    );
     const bystander = await createUser(server, 'bystander');
     const huge = await TestClient.connect(server.urls.ws);
     huge.socket.send('x'.repeat(1024 * 1024));
