@@ -37,7 +37,7 @@ const SIZES = {
     populations: [1_000, 5_000, 10_000, 50_000],
     askers: 1_000,
     window: 32,
-    ratePerSecond: 2_000,
+    ratePerSecond: 1_000,
     warmupMs: 1_000,
     measureMs: 3_000,
     maxRequests: 2_000_000,
