@@ -12,12 +12,20 @@ test('a wrong password and an unknown user get the same AUTH_FAILED in about the
       return { reply, ms: performance.now() - t };
     };
     await time('alice');
-    const wrong = await time('alice');
-    const unknown = await time('mallory');
-    assert.deepEqual(wrong.reply.error, unknown.reply.error);
-    assert.equal(wrong.reply.error?.code, 'AUTH_FAILED');
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const w = await time('alice');
+      const u = await time('mallory');
+      assert.equal(w.reply.error?.code, 'AUTH_FAILED');
+      assert.deepEqual(u.reply.error, w.reply.error, 'one error for both');
+      wrong.push(w.ms);
+      unknown.push(u.ms);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] ?? 0;
+    const [w, u] = [median(wrong), median(unknown)];
     // Both pay one scrypt: neither is more than 5x the other (a skipped hash would be ~100x faster).
-    assert.ok(unknown.ms * 5 > wrong.ms && wrong.ms * 5 > unknown.ms, `${wrong.ms} vs ${unknown.ms}`);
+    assert.ok(u * 5 > w && w * 5 > u, `${w} ms vs ${u} ms`);
   });
 });
 

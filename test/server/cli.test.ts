@@ -58,7 +58,8 @@ test('`buddylink server --json` prints the listening line first and exits cleanl
   assert.equal((await fetch(`${server.listening.http}/healthz`)).status, 200);
   assert.equal(await stop(server), 0);
   assert.equal(server.stdout().trim().split('\n').length, 1, 'stdout holds the listening line only');
-  assert.ok(startupMs < 3000, `started in ${startupMs.toFixed(0)} ms`);
+  // Generous for a loaded CI machine; measured ~0.3 s idle (compiled JS, no TypeScript loader).
+  assert.ok(startupMs < 5000, `started in ${startupMs.toFixed(0)} ms`);
 });
 
 test('an IPv6 host is printed in brackets', async () => {
