@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { registerClientCommands } from './commands.js';
 import { EXIT } from './exit-codes.js';
 import { registerServerCommand } from './server.js';
 
@@ -15,6 +14,10 @@ const program = new Command('buddylink')
   });
 
 registerServerCommand(program);
-registerClientCommands(program);
+// `buddylink server` must start fast: the client commands (UDX, Noise, file transfer) load only when asked for.
+if (process.argv[2] !== 'server') {
+  const { registerClientCommands } = await import('./commands.js');
+  registerClientCommands(program);
+}
 
 await program.parseAsync(process.argv);
