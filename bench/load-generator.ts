@@ -41,6 +41,9 @@ export interface JudgeResult {
   generatorCpuSeconds: number;
   /** Paced mode: requests that could not be sent because too many were outstanding. */
   skipped: number;
+  /** Paced mode: how late the generator sent requests after they were due (its own timer and core). */
+  sendLagP50Us: number;
+  sendLagP99Us: number;
 }
 
 /** Paced mode never lets more than this many requests wait, so a stalled server cannot grow the heap. */
@@ -79,6 +82,8 @@ async function judge(
   const nextQuestion = questionSource(load);
   const latencies = new Float64Array(load.maxRequests);
   let recorded = 0;
+  const lags = new Float64Array(load.mode === 'paced' ? load.maxRequests : 0);
+  let lagged = 0;
   let refused = 0;
   let same = 0;
   let skipped = 0;
@@ -136,8 +141,10 @@ async function judge(
     return summarise(measuredMs, cpu);
   }
 
-  // Paced (open loop): requests are due at fixed times; latency counts from the time a request was due,
-  // so that a stall of the server (or of this generator) shows in the latency instead of hiding it.
+  // Paced (open loop): requests are due at fixed times and sent whether or not earlier ones were
+  // answered, so a stall of the server shows in the latency instead of slowing the load down. Latency
+  // counts from the send; how late this generator's 1 ms timer sent them is recorded apart (lag), so
+  // that a busy generator or a shared core is not charged to the server.
   const begin = performance.now();
   const intervalMs = 1000 / load.ratePerSecond;
   let sent = 0;
@@ -149,7 +156,8 @@ async function judge(
         skipped++;
         continue;
       }
-      void ask(begin + sent * intervalMs);
+      if (measuring && lagged < lags.length) lags[lagged++] = (now - (begin + sent * intervalMs)) * 1000;
+      void ask(now);
     }
   }, 1);
   await finished;
@@ -163,7 +171,12 @@ async function judge(
   return summarise(measuredMs, cpu);
 
   function summarise(measuredMs: number, cpu: NodeJS.CpuUsage): JudgeResult {
+    const sortedLags = lags.subarray(0, lagged).sort();
     const sorted = latencies.subarray(0, recorded).sort();
+    const pickFrom = (values: Float64Array, p: number): number =>
+      values.length === 0
+        ? Number.NaN
+        : values[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]!;
     const pick = (p: number): number =>
       sorted.length === 0
         ? Number.NaN
@@ -181,6 +194,8 @@ async function judge(
       measuredMs,
       generatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
       skipped,
+      sendLagP50Us: pickFrom(sortedLags, 50),
+      sendLagP99Us: pickFrom(sortedLags, 99),
     };
   }
 }

@@ -19,7 +19,7 @@ test('the judgement benchmark runs at smoke size and every judgement is answered
       log: () => {},
     });
     const measured = report.rows.filter((row) => row[1] !== 'not run');
-    assert.equal(measured.length, 4, 'two populations × (saturated, paced)');
+    assert.equal(measured.length, 6, 'two populations × (saturated, paced, unloaded)');
     for (const row of measured) {
       assert.match(String(row[2]), /^[\d,]+ \(/, 'judgements per second as median (min–max)');
       assert.notEqual(String(row[2]).startsWith('0 '), true, 'some judgements were answered');
