@@ -1,0 +1,149 @@
+import { controlPortOf, type HostBytes, installCounters, readCounters, resetCounters } from './counters.js';
+import { type BenchPath, ICE_SIGNALLING, type IceSignalling, LIMITS } from './options.js';
+import { type IcePair, pause, type World } from './world.js';
+
+/**
+ * Repeated connects between alice and bob in one lab, ours and ICE interleaved (alternating who goes
+ * first, so drifts of a shared machine hit both), with the bytes each side sent when asked.
+ * Used by bench/lab-connect.ts (times) and bench/lab-setup-bytes.ts (bytes).
+ */
+
+export interface SideBytes {
+  alice: HostBytes;
+  bob: HostBytes;
+}
+
+export interface OurConnect {
+  path: string;
+  /** connect() called → connect() resolved (the buddy's key verified, path chosen). */
+  connectedMs: number;
+  /** connect() called → the responder's first byte read from the verified stream. */
+  firstByteMs: number;
+  attempts: unknown;
+  bytes?: SideBytes;
+}
+
+export interface IceConnect {
+  /** PeerConnection created → data channel open (offerer). */
+  openMs: number;
+  /** PeerConnection created → the answerer's first message received (offerer). */
+  firstMessageMs: number;
+  local: string;
+  remote: string;
+  bytes?: SideBytes;
+  /** Pipe signalling: descriptions and candidates as JSON text (what a signalling server would carry). */
+  signalPayloadBytes: number;
+}
+
+export interface ConnectSeries {
+  ours: OurConnect[];
+  ice: Record<IceSignalling, IceConnect[]>;
+}
+
+async function countedWindow<T>(
+  world: World,
+  countBytes: boolean,
+  body: () => Promise<T>,
+): Promise<{ result: T; bytes?: SideBytes }> {
+  if (countBytes) await Promise.all([resetCounters(world.lab, 'alice'), resetCounters(world.lab, 'bob')]);
+  const result = await body();
+  if (!countBytes) return { result };
+  // Trailing packets of the setup (a punch still in flight, ICE checks on other pairs) count too.
+  await pause(LIMITS.bytesSettleMs);
+  const [alice, bob] = await Promise.all([readCounters(world.lab, 'alice'), readCounters(world.lab, 'bob')]);
+  return { result, bytes: { alice, bob } };
+}
+
+export async function measureConnects(
+  world: World,
+  plan: {
+    path: BenchPath;
+    force: boolean;
+    withIce: boolean;
+    warmups: number;
+    runs: number;
+    countBytes: boolean;
+  },
+  log: (line: string) => void,
+): Promise<ConnectSeries> {
+  if (plan.countBytes) {
+    const [alicePort, bobPort] = await Promise.all([
+      controlPortOf(world.lab, 'alice'),
+      controlPortOf(world.lab, 'bob'),
+    ]);
+    await Promise.all([
+      installCounters(world.lab, 'alice', alicePort),
+      installCounters(world.lab, 'bob', bobPort),
+    ]);
+  }
+  const pairs: [IceSignalling, IcePair][] = [];
+  if (plan.withIce) for (const mode of ICE_SIGNALLING) pairs.push([mode, await world.startIce(mode)]);
+  const series: ConnectSeries = { ours: [], ice: { pipe: [], server: [] } };
+
+  const ours = async (): Promise<OurConnect> => {
+    const { result, bytes } = await countedWindow(world, plan.countBytes, async () => {
+      world.alice.send({ cmd: 'connect', buddy: 'bob', path: plan.force ? plan.path : 'auto', bytes: 0 });
+      return world.alice.next('connected', LIMITS.connectTimeoutMs);
+    });
+    if (result.path !== plan.path)
+      throw new Error(`expected the ${plan.path} path, got ${String(result.path)}`);
+    return {
+      path: String(result.path),
+      connectedMs: Number(result.connectedMs),
+      firstByteMs: Number(result.firstByteMs),
+      attempts: result.attempts,
+      ...(bytes ? { bytes } : {}),
+    };
+  };
+
+  const theirs = async (ice: IcePair, run: number): Promise<IceConnect> => {
+    ice.signalBytes();
+    const { result, bytes } = await countedWindow(world, plan.countBytes, async () => {
+      ice.offerer.send({ cmd: 'start', run });
+      return ice.offerer.next('first-message', LIMITS.connectTimeoutMs);
+    });
+    const signalPayloadBytes = ice.signalBytes();
+    await ice.offerer.next('open', 1000).catch(() => undefined);
+    ice.offerer.send({ cmd: 'close' });
+    ice.answerer.send({ cmd: 'close' });
+    await Promise.all([ice.offerer.next('closed', 5000), ice.answerer.next('closed', 5000)]);
+    return {
+      openMs: Number(result.openMs),
+      firstMessageMs: Number(result.firstMessageMs),
+      local: String(result.local),
+      remote: String(result.remote),
+      signalPayloadBytes,
+      ...(bytes ? { bytes } : {}),
+    };
+  };
+
+  const total = plan.warmups + plan.runs;
+  for (let i = 0; i < total; i++) {
+    const warm = i < plan.warmups;
+    const label = warm ? `warm-up ${i + 1}` : `run ${i - plan.warmups + 1}/${plan.runs}`;
+    const steps: (() => Promise<void>)[] = [
+      async () => {
+        const r = await ours();
+        if (!warm) series.ours.push(r);
+        log(
+          `${plan.path} ${label} buddylink: connected ${r.connectedMs.toFixed(0)} ms, first byte ${r.firstByteMs.toFixed(0)} ms`,
+        );
+      },
+    ];
+    for (const [mode, pair] of pairs) {
+      steps.push(async () => {
+        const r = await theirs(pair, i);
+        if (!warm) series.ice[mode].push(r);
+        log(
+          `${plan.path} ${label} ICE (${mode} signalling): open ${r.openMs.toFixed(0)} ms, first message ${r.firstMessageMs.toFixed(0)} ms (${r.local}/${r.remote})`,
+        );
+      });
+    }
+    if (i % 2 === 1) steps.reverse();
+    for (const step of steps) {
+      await step();
+      await pause(LIMITS.betweenRunsMs);
+    }
+  }
+  return series;
+}

@@ -1,0 +1,142 @@
+import { createInterface } from 'node:readline';
+import nodeDataChannel, {
+  type DataChannel,
+  type DescriptionType,
+  type PeerConnection,
+} from 'node-datachannel';
+import WebSocket from 'ws';
+
+/**
+ * The WebRTC ICE peer (libdatachannel/libjuice via node-datachannel) inside a lab host, driven by
+ * JSON lines. The offerer starts a fresh PeerConnection per run, creates a data channel and reports
+ * start → channel open and start → first message from the answerer. Descriptions and candidates
+ * (trickle ICE) leave as `signal` lines; the driver hands them to the other agent through pipes.
+ * With `signal` set they travel instead through a WebSocket signalling server (signal-relay.ts in the
+ * lab's server host), opened once at start-up as a logged-on app's would be.
+ * argv[2]: { role: 'offerer' | 'answerer', stun: 'stun:HOST:PORT', signal?: 'ws://HOST:PORT' }.
+ */
+
+interface IceConfig {
+  role: 'offerer' | 'answerer';
+  stun: string;
+  signal?: string;
+}
+
+type Signal = { type: DescriptionType; sdp: string } | { candidate: string; mid: string };
+
+type Command =
+  | { cmd: 'start'; run: number }
+  | { cmd: 'signal'; run: number; signal: Signal }
+  | { cmd: 'close' }
+  | { cmd: 'quit' };
+
+const config = JSON.parse(process.argv[2] ?? '{}') as IceConfig;
+nodeDataChannel.initLogger('Error', (level, message) => process.stderr.write(`${level}: ${message}\n`));
+
+let pc: PeerConnection | undefined;
+let channel: DataChannel | undefined;
+let currentRun = -1;
+
+function emit(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+let signalSocket: WebSocket | undefined;
+
+/** A description or candidate for the other agent: through the signalling server, or stdout. */
+function sendSignal(run: number, signal: Signal): void {
+  if (signalSocket) signalSocket.send(JSON.stringify({ run, signal }));
+  else emit({ event: 'signal', run, signal });
+}
+
+function newPeer(run: number): PeerConnection {
+  currentRun = run;
+  const peer = new nodeDataChannel.PeerConnection(`${config.role}-${run}`, { iceServers: [config.stun] });
+  peer.onLocalDescription((sdp, type) => sendSignal(run, { type, sdp }));
+  peer.onLocalCandidate((candidate, mid) => sendSignal(run, { candidate, mid }));
+  return peer;
+}
+
+function close(): void {
+  channel?.close();
+  pc?.close();
+  channel = undefined;
+  pc = undefined;
+}
+
+function handle(command: Command): void {
+  switch (command.cmd) {
+    case 'start': {
+      close();
+      const started = performance.now();
+      pc = newPeer(command.run);
+      const dc = pc.createDataChannel('bench');
+      channel = dc;
+      let openMs = 0;
+      dc.onOpen(() => {
+        openMs = performance.now() - started;
+        emit({ event: 'open', run: command.run, openMs });
+      });
+      dc.onMessage(() => {
+        const pair = pc?.getSelectedCandidatePair();
+        emit({
+          event: 'first-message',
+          run: command.run,
+          openMs,
+          firstMessageMs: performance.now() - started,
+          local: pair?.local.type,
+          remote: pair?.remote.type,
+        });
+      });
+      return;
+    }
+    case 'signal': {
+      if (config.role === 'answerer' && 'type' in command.signal && command.signal.type === 'offer') {
+        close();
+        pc = newPeer(command.run);
+        pc.onDataChannel((dc) => {
+          channel = dc;
+          // The answerer's channel is open when it is announced: say hello at once.
+          dc.sendMessage('R');
+        });
+      }
+      if (!pc || command.run !== currentRun) return;
+      if ('type' in command.signal) pc.setRemoteDescription(command.signal.sdp, command.signal.type);
+      else pc.addRemoteCandidate(command.signal.candidate, command.signal.mid);
+      return;
+    }
+    case 'close':
+      close();
+      emit({ event: 'closed' });
+      return;
+    case 'quit':
+      close();
+      nodeDataChannel.cleanup();
+      process.exit(0);
+  }
+}
+
+function safely(text: string, wrap: (parsed: unknown) => Command): void {
+  try {
+    handle(wrap(JSON.parse(text)));
+  } catch (error) {
+    emit({ event: 'error', message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+createInterface({ input: process.stdin }).on('line', (text) => safely(text, (parsed) => parsed as Command));
+if (config.signal) {
+  const socket = new WebSocket(`${config.signal}/?role=${config.role}`);
+  socket.on('message', (data) => {
+    safely(data.toString(), (parsed) => ({ cmd: 'signal', ...(parsed as { run: number; signal: Signal }) }));
+  });
+  socket.on('error', (error) => emit({ event: 'error', message: `signalling: ${error.message}` }));
+  socket.on('open', () => {
+    signalSocket = socket;
+    emit({ event: 'ready', role: config.role });
+  });
+} else {
+  emit({ event: 'ready', role: config.role });
+}
+process.on('SIGTERM', () => process.exit(0));
+process.stdin.on('end', () => process.exit(0));
