@@ -80,6 +80,9 @@ function normaliseServerUrl(server: string): string {
 
 type AnswerWaiter = (body: SignalBody) => void;
 
+/** Incoming connections held for a 'connection' listener that is not there yet; older ones are dropped. */
+const MAX_UNCLAIMED = 8;
+
 /**
  * A user logged on to a buddylink server: buddies, presence, the same-NAT judgement, and verified,
  * end-to-end encrypted connections to buddies over the LAN, the internet or the relay.
@@ -94,6 +97,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly buddies = new Map<string, BuddyEntry>();
   private readonly answerWaiters = new Map<string, AnswerWaiter>();
   private readonly connections = new Set<PeerConnection>();
+  /** Incoming connections that arrived before anyone listened for 'connection'. */
+  private readonly unclaimed: PeerConnection[] = [];
   private readonly answerer: Answerer;
   private readonly global: GlobalAddress;
   private readonly timeouts: Timeouts;
@@ -124,6 +129,9 @@ export class Client extends EventEmitter<ClientEvents> {
     this.ctx = this.makeContext(keyPair);
     this.answerer = new Answerer(this.ctx, this.timeouts, (connection) => this.adopt(connection, true));
     this.watch(control);
+    (this as EventEmitter).on('newListener', (event: string | symbol) => {
+      if (event === 'connection') setImmediate(() => this.deliverUnclaimed());
+    });
   }
 
   /** Logs on with a token (given or kept in `home`) or a password; creates the key pair on first use. */
@@ -275,7 +283,8 @@ export class Client extends EventEmitter<ClientEvents> {
     clearTimeout(this.reconnectTimer);
     this.answerer.close();
     this.control.close();
-    for (const connection of this.connections) connection.destroy();
+    // Connections already ending get a moment to finish cleanly; the rest are closed now.
+    await Promise.all([...this.connections].map((connection) => connection.settle()));
     await this.socket.close();
   }
 
@@ -288,8 +297,21 @@ export class Client extends EventEmitter<ClientEvents> {
   private adopt(connection: PeerConnection, incoming: boolean): PeerConnection {
     this.connections.add(connection);
     connection.once('close', () => this.connections.delete(connection));
-    if (incoming) this.emit('connection', connection);
+    if (!incoming) return connection;
+    // A buddy may connect between logon and the caller's `on('connection')`: hold it for them.
+    if (this.listenerCount('connection') > 0) this.emit('connection', connection);
+    else {
+      this.unclaimed.push(connection);
+      if (this.unclaimed.length > MAX_UNCLAIMED) this.unclaimed.shift()?.destroy();
+    }
     return connection;
+  }
+
+  private deliverUnclaimed(): void {
+    while (this.unclaimed.length > 0 && this.listenerCount('connection') > 0) {
+      const connection = this.unclaimed.shift();
+      if (connection && !connection.destroyed) this.emit('connection', connection);
+    }
   }
 
   private async refreshBuddies(): Promise<BuddyEntry[]> {

@@ -120,6 +120,7 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
     return false;
   });
   const stopAt = setTimeout(() => puncher.stop(), a.timeoutMs);
+  stopAt.unref();
   try {
     await ctx.request('signal', {
       to: from,

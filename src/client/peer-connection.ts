@@ -16,6 +16,9 @@ export interface ConnectionFacts {
   initiator: boolean;
 }
 
+/** How long a cleanly ending connection may take to hear the peer's last acknowledgement. */
+const CLOSE_GRACE_MS = 2000;
+
 /**
  * A verified, end-to-end encrypted stream to a buddy, as a plain Node Duplex, with the facts of how
  * it came to be. Works the same whichever path (LAN, internet, relay) carries it.
@@ -91,8 +94,30 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     // Both directions ended cleanly: the secret stream closes by itself once the peer has acked.
-    // Destroying it now would reset the transport under the peer's last bytes.
-    if (error || !(this.gotEnd && this.finished)) this.secret.destroy();
-    callback(error);
+    // Destroying it now would reset the transport under the peer's last bytes, so wait (bounded).
+    if (error || !(this.gotEnd && this.finished) || this.secret.destroyed) {
+      this.secret.destroy();
+      callback(error);
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      this.secret.destroy();
+      callback(null);
+    };
+    const timer = setTimeout(done, CLOSE_GRACE_MS);
+    timer.unref();
+    this.secret.once('close', done);
+  }
+
+  /** Resolves once the connection is closed; an ending connection gets `graceMs` to finish first. */
+  async settle(graceMs: number = CLOSE_GRACE_MS): Promise<void> {
+    if (this.closed) return;
+    const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
+    if (!this.writableEnded && !this.readableEnded) this.destroy();
+    const timer = setTimeout(() => this.destroy(), graceMs);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
   }
 }

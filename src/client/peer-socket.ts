@@ -22,6 +22,7 @@ export class PeerSocket {
   private readonly stunWaiters = new Set<(packet: Buffer, from: Endpoint) => void>();
   private readonly punchListeners = new Set<PacketListener>();
   private readonly usedStreamIds = new Set<number>();
+  private readonly streams = new Set<UdxStream>();
 
   private constructor(udx: UDX, socket: UdxSocket) {
     this.udx = udx;
@@ -70,7 +71,11 @@ export class PeerSocket {
     const stream = firewall
       ? this.udx.createStream(id, { firewall: (_socket, port, host) => firewall(port, normaliseIp(host)) })
       : this.udx.createStream(id);
-    stream.once('close', () => this.usedStreamIds.delete(id));
+    this.streams.add(stream);
+    stream.once('close', () => {
+      this.usedStreamIds.delete(id);
+      this.streams.delete(stream);
+    });
     return stream;
   }
 
@@ -116,8 +121,10 @@ export class PeerSocket {
     return this.udx.networkInterfaces();
   }
 
+  /** Closes every peer stream of this socket (udx waits for them before it unbinds), then the socket. */
   async close(): Promise<void> {
     if (this.socket.closing) return;
+    for (const stream of this.streams) stream.destroy();
     await this.socket.close();
   }
 

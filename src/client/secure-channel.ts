@@ -37,6 +37,8 @@ export function secureAndVerify(raw: Duplex, options: VerifyOptions): Promise<No
       () => fail(new TimeoutError('Noise handshake', options.timeoutMs)),
       options.timeoutMs,
     );
+    // The socket under the handshake keeps the process alive while it matters; this timer need not.
+    timer.unref();
     const onAbort = () => fail(new ClientError('ABORTED', 'attempt cancelled'));
     const onClose = () => fail(new ClientError('HANDSHAKE_FAILED', 'the peer closed during the handshake'));
     const onError = (error: Error) =>
@@ -79,6 +81,7 @@ export function awaitChosen(secret: NoiseSecretStream, timeoutMs: number): Promi
       secret.destroy();
       reject(new TimeoutError('waiting for the initiator to choose this path', timeoutMs));
     }, timeoutMs);
+    timer.unref();
     const onData = (chunk: Buffer) => {
       cleanup();
       if (chunk.length === 0) return;

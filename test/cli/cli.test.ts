@@ -177,3 +177,32 @@ test('exit codes: usage 2, authentication 3, not a buddy or offline 4 (fast), no
     await server.close();
   }
 });
+
+test('chat: both buddies run `chat`, lines cross in both directions, and Ctrl-D on one side ends both', async () => {
+  const server = await startTestServer();
+  try {
+    const { alice, bob } = await cliBuddies(server);
+    const bobChat = startCli(['chat', 'alice', '--json'], bob, { stdin: true });
+    const bobDone = collect(bobChat, performance.now(), 30_000);
+    const aliceChat = startCli(['chat', 'bob', '--json'], alice, { stdin: true });
+    const aliceDone = collect(aliceChat, performance.now(), 30_000);
+    await Promise.all([waitForEvent(aliceChat, 'connected'), waitForEvent(bobChat, 'connected')]);
+    aliceChat.stdin?.write('hello bob\n');
+    bobChat.stdin?.write('hi alice\n');
+    await Promise.all([waitForEvent(bobChat, 'message'), waitForEvent(aliceChat, 'message')]);
+    aliceChat.stdin?.end();
+    const [a, b] = await Promise.all([aliceDone, bobDone]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.deepEqual(
+      b.events.filter((e) => e.event === 'message'),
+      [{ event: 'message', from: 'alice', text: 'hello bob' }],
+    );
+    assert.deepEqual(
+      a.events.filter((e) => e.event === 'message'),
+      [{ event: 'message', from: 'bob', text: 'hi alice' }],
+    );
+  } finally {
+    await server.close();
+  }
+});

@@ -20,10 +20,14 @@ export function parseLines(stdout: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-export function startCli(args: string[], env: Record<string, string>): ChildProcess {
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { stdin?: boolean } = {},
+): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
 }
 
