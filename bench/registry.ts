@@ -1,7 +1,17 @@
 import { capacityBenchmark } from './capacity.js';
 import type { Benchmark } from './harness/benchmark.js';
 import { judgementBenchmark } from './judgement.js';
+import { labConnectBenchmark } from './lab-connect.js';
+import { labSetupBytesBenchmark } from './lab-setup-bytes.js';
+import { labThroughputBenchmark } from './lab-throughput.js';
 import { stunBenchmark } from './stun.js';
 
 /** Every benchmark `npm run bench` knows, in the order it runs them. Add yours here. */
-export const BENCHMARKS: readonly Benchmark[] = [stunBenchmark, judgementBenchmark, capacityBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [
+  stunBenchmark,
+  judgementBenchmark,
+  capacityBenchmark,
+  labConnectBenchmark,
+  labThroughputBenchmark,
+  labSetupBytesBenchmark,
+];

@@ -1,0 +1,135 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
+import { hottestFunctions, newestProfile } from './harness/cpu-profile.js';
+import { type ConnectSeries, measureConnects } from './lab-bench/connect-runs.js';
+import { INTERNET_DELAY_MS, PATH_TOPOLOGIES, SIZES } from './lab-bench/options.js';
+import { loadNote, ms, pairedRatio, ratio, spread, verdict } from './lab-bench/report.js';
+import { World } from './lab-bench/world.js';
+
+/**
+ * Issue 6, row 4: time from connect() to the first verified byte, per path, in the NAT lab with
+ * 20 ms one-way delay on every internet link, against WebRTC ICE (node-datachannel: libdatachannel /
+ * libjuice) between the same two lab hosts, STUN at the lab server, time to an open data channel.
+ *
+ * Held constant: the same lab (topology, delay, hosts), the same machine moment (runs interleaved,
+ * alternating who goes first), cold address discovery on both sides (our global-address cache off,
+ * as ICE gathers afresh per PeerConnection), both sides' processes already started and logged on /
+ * connected to their signalling server, so only the connection itself is timed.
+ */
+
+const GOAL = 0.5;
+
+async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
+  const size = context.smoke ? SIZES.smoke : SIZES.full;
+  const paths = context.smoke ? PATH_TOPOLOGIES.filter((p) => p.path === 'lan') : PATH_TOPOLOGIES;
+  const profileDir = context.profile ? join(context.resultsDir, 'profiles', 'lab-connect') : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const loadBefore = loadNote('before');
+  const results: Record<string, ConnectSeries> = {};
+  for (const p of paths) {
+    const world = await World.open({
+      topology: p.topology,
+      delayMs: INTERNET_DELAY_MS,
+      globalAddressTtlMs: 0,
+      agentNodeArgs: (user) =>
+        profileDir && user === 'alice' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    });
+    try {
+      context.log(`${p.path}: lab ${p.topology}+${INTERNET_DELAY_MS}ms up (${world.lab.runId})`);
+      results[p.path] = await measureConnects(
+        world,
+        {
+          path: p.path,
+          force: p.force,
+          withIce: p.path !== 'relay',
+          warmups: size.warmups,
+          runs: context.runs,
+          countBytes: false,
+        },
+        context.log,
+      );
+    } finally {
+      await world.close();
+    }
+  }
+
+  const rows: (string | number)[][] = [];
+  const notes: string[] = [];
+  const ratios: Record<string, unknown> = {};
+  for (const p of paths) {
+    const s = results[p.path]!;
+    const first = s.ours.map((r) => r.firstByteMs);
+    rows.push([p.path, 'buddylink connect() → connected', ms(s.ours.map((r) => r.connectedMs)), '']);
+    const pipe = s.ice.pipe.map((r) => r.openMs);
+    const server = s.ice.server.map((r) => r.openMs);
+    const vsPipe = pipe.length > 0 ? pairedRatio(first, pipe) : undefined;
+    const vsServer = server.length > 0 ? pairedRatio(first, server) : undefined;
+    rows.push([
+      p.path,
+      'buddylink connect() → first verified byte',
+      ms(first),
+      vsServer ? `${ratio(vsServer)} (vs pipe ${ratio(vsPipe!)})` : 'no ICE peer (ICE needs TURN here)',
+    ]);
+    if (pipe.length > 0) {
+      const pairs = [...new Set(s.ice.pipe.map((r) => `${r.local}/${r.remote}`))].join(', ');
+      rows.push([
+        p.path,
+        `ICE, signalling through the lab server → channel open (${pairs})`,
+        ms(server),
+        '1',
+      ]);
+      rows.push([p.path, 'ICE, signalling through local pipes (free) → channel open', ms(pipe), '']);
+    }
+    if (vsServer && vsPipe) {
+      ratios[p.path] = { vsServer, vsPipe };
+      notes.push(
+        `${p.path}: buddylink first verified byte / ICE open, median (min–max) of per-run pairs: ${ratio(vsServer)} against ICE signalling over the same server hops, ${verdict(vsServer, GOAL, 'lower')}; ${ratio(vsPipe)} against ICE with free pipe signalling, ${verdict(vsPipe, GOAL, 'lower')}`,
+      );
+    }
+  }
+  if (profileDir) {
+    const profile = newestProfile(profileDir);
+    if (profile) {
+      notes.push(`CPU profile of alice's client (last lab): ${profile}`);
+      for (const f of hottestFunctions(profile, 8))
+        notes.push(`  self ${f.selfPercent.toFixed(1)}% ${f.name} ${f.where}`);
+    }
+  }
+  notes.push(loadBefore, loadNote('after'));
+
+  return {
+    title: `Connect time in the NAT lab (${INTERNET_DELAY_MS} ms one-way on internet links): buddylink vs WebRTC ICE`,
+    setup: [
+      `labs: lan = one-nat, internet = two-nats (endpoint-independent NATs), relay = udp-blocked (path forced to relay: auto would first spend its 5 s internet try); ${INTERNET_DELAY_MS} ms netem delay on each internet link's egress (alice ↔ server RTT 40 ms, alice ↔ bob over the internet RTT 40 ms)`,
+      'buddylink: alice and bob logged on (persistent processes), bob listening; alice calls connect(bob); bob writes one byte on the verified stream as soon as it has the connection; timed in alice from connect() to reading that byte. Global-address cache off (STUN on every connect)',
+      "ICE: node-datachannel (libdatachannel + libjuice), offerer in alice, answerer in bob, STUN at the lab server; fresh PeerConnection per run; timed in the offerer from new PeerConnection to data channel open; signalling (offer/answer + trickled candidates) either through a WebSocket server in the lab server host, opened beforehand (same hops as ours), or through this process's pipes (free, instant: ICE's lower bound)",
+      `${size.warmups} warm-up + ${context.runs} measured runs per path, interleaved buddylink / ICE(server) / ICE(pipe), order alternating; figures: median (min–max) in ms; ratio = paired per run`,
+    ],
+    columns: ['path', 'what', 'ms', 'ratio vs ICE'],
+    rows,
+    notes,
+    data: { delayMs: INTERNET_DELAY_MS, results, ratios, summary: summarise(results) },
+  };
+}
+
+function summarise(results: Record<string, ConnectSeries>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(results).map(([path, s]) => [
+      path,
+      {
+        connectedMs: spread(s.ours.map((r) => r.connectedMs)),
+        firstByteMs: spread(s.ours.map((r) => r.firstByteMs)),
+        iceServerOpenMs: spread(s.ice.server.map((r) => r.openMs)),
+        icePipeOpenMs: spread(s.ice.pipe.map((r) => r.openMs)),
+      },
+    ]),
+  );
+}
+
+export const labConnectBenchmark: Benchmark = {
+  name: 'lab-connect',
+  description:
+    'NAT lab, 20 ms internet delay: connect() → first verified byte per path vs WebRTC ICE channel open',
+  run,
+};

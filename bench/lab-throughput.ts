@@ -1,0 +1,160 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
+import { hottestFunctions, newestProfile } from './harness/cpu-profile.js';
+import { type IperfRun, iperfPort, prepareIperf, runIperf } from './lab-bench/iperf.js';
+import { LIMITS, PATH_TOPOLOGIES, SIZES } from './lab-bench/options.js';
+import {
+  formatSpread,
+  loadNote,
+  megabytes,
+  pairedRatio,
+  ratio,
+  spread,
+  verdict,
+} from './lab-bench/report.js';
+import { pause, World } from './lab-bench/world.js';
+
+/**
+ * Issue 6, row 5: bulk throughput over each path (LAN, internet, relay) in the NAT lab against
+ * iperf3 TCP between the same two hosts over the same hops: LAN direct; internet through both NATs
+ * (a port forward on bob's NAT for iperf3, since TCP cannot punch); relay through a plain TCP
+ * forwarder in the server host (kernel TCP on both legs).
+ *
+ * Held constant: the same lab and hosts for both, runs interleaved (order alternating), a fresh
+ * connection per run for ours (connect time excluded: only the bulk transfer is timed), receiver-side
+ * rates for both, the same delay setting.
+ */
+
+const GOALS = { lan: 0.8, internet: 0.8, relay: 0.5 } as const;
+
+interface OurRun {
+  bytesPerSecond: number;
+  bytes: number;
+  ms: number;
+}
+
+function mb(values: readonly number[]): string {
+  return formatSpread(spread(values.map(megabytes)), 1);
+}
+
+async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
+  const size = context.smoke ? SIZES.smoke : SIZES.full;
+  const paths = context.smoke ? PATH_TOPOLOGIES.filter((p) => p.path === 'relay') : PATH_TOPOLOGIES;
+  const loadBefore = loadNote('before');
+  const rows: (string | number)[][] = [];
+  const notes: string[] = [];
+  const data: Record<string, { ours: OurRun[]; iperf: IperfRun[] }> = {};
+  for (const delayMs of size.throughputDelays) {
+    for (const p of paths) {
+      const key = `${p.path}@${delayMs}ms`;
+      const profileDir = context.profile
+        ? join(context.resultsDir, 'profiles', 'lab-throughput', `${p.path}-${delayMs}ms`)
+        : undefined;
+      const world = await World.open({
+        topology: p.topology,
+        delayMs,
+        globalAddressTtlMs: 20_000,
+        agentNodeArgs: (user) => {
+          if (!profileDir) return [];
+          mkdirSync(join(profileDir, user), { recursive: true });
+          return ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, user)}`];
+        },
+      });
+      const ours: OurRun[] = [];
+      const iperf: IperfRun[] = [];
+      try {
+        context.log(`${key}: lab ${p.topology} up (${world.lab.runId})`);
+        const target = await prepareIperf(world, p.path);
+        for (let i = 0; i < size.warmups + context.runs; i++) {
+          const warm = i < size.warmups;
+          const label = warm ? 'warm-up' : `run ${i - size.warmups + 1}/${context.runs}`;
+          const steps = [
+            async () => {
+              world.alice.send({
+                cmd: 'connect',
+                buddy: 'bob',
+                path: p.force ? p.path : 'auto',
+                bytes: size.transferBytes,
+              });
+              const connected = await world.alice.next('connected', LIMITS.connectTimeoutMs);
+              if (connected.path !== p.path)
+                throw new Error(`expected ${p.path}, got ${String(connected.path)}`);
+              const received = await world.bob.next('received', LIMITS.transferTimeoutMs);
+              await world.alice.next('sent', LIMITS.transferTimeoutMs);
+              const bytes = Number(received.bytes);
+              if (bytes !== size.transferBytes)
+                throw new Error(`bob received ${bytes} bytes of ${size.transferBytes}`);
+              const r = {
+                bytes,
+                ms: Number(received.ms),
+                bytesPerSecond: bytes / (Number(received.ms) / 1000),
+              };
+              if (!warm) ours.push(r);
+              context.log(`${key} ${label} buddylink: ${megabytes(r.bytesPerSecond).toFixed(1)} MB/s`);
+            },
+            async () => {
+              const r = await runIperf(world, target, iperfPort(p.path), size.iperfBytes);
+              if (!warm) iperf.push(r);
+              context.log(
+                `${key} ${label} iperf3: ${megabytes(r.bytesPerSecond).toFixed(1)} MB/s (${r.retransmits} retransmits)`,
+              );
+            },
+          ];
+          if (i % 2 === 1) steps.reverse();
+          for (const step of steps) {
+            await step();
+            await pause(LIMITS.betweenRunsMs);
+          }
+        }
+      } finally {
+        await world.close();
+      }
+      data[key] = { ours, iperf };
+      const r = pairedRatio(
+        ours.map((x) => x.bytesPerSecond),
+        iperf.map((x) => x.bytesPerSecond),
+      );
+      rows.push([
+        p.path,
+        delayMs,
+        mb(ours.map((x) => x.bytesPerSecond)),
+        mb(iperf.map((x) => x.bytesPerSecond)),
+        ratio(r),
+        verdict(r, GOALS[p.path], 'higher'),
+      ]);
+      if (profileDir) {
+        for (const user of ['alice', 'bob']) {
+          const profile = newestProfile(join(profileDir, user));
+          if (!profile) continue;
+          notes.push(
+            `CPU profile of ${user} (${user === 'alice' ? 'sender' : 'receiver'}), ${key}: ${profile}`,
+          );
+          for (const f of hottestFunctions(profile, 8))
+            notes.push(`  self ${f.selfPercent.toFixed(1)}% ${f.name} ${f.where}`);
+        }
+      }
+    }
+  }
+  notes.push(loadBefore, loadNote('after'));
+  return {
+    title: 'Bulk throughput in the NAT lab: buddylink vs iperf3 TCP over the same hops',
+    setup: [
+      "labs: lan = one-nat (alice → bob on one LAN), internet = two-nats (through both NATs; iperf3 gets a TCP port forward on bob's NAT), relay = udp-blocked with the relay path forced (iperf3 through a Node TCP forwarder, pipe() both ways, in the server host: same hops)",
+      `buddylink: a fresh connect() per run, then alice writes ${size.transferBytes / 1024 ** 2} MiB (64 KiB writes of random bytes, back-pressure respected) and ends; rate = bytes / (bob's first to last byte); bytes checked. The Noise stream (XChaCha20-Poly1305) authenticates every byte; iperf3 is clear text`,
+      `iperf3 3.x TCP, one stream, -n ${size.iperfBytes}, from alice to bob; rate = iperf3's receiver-side sum`,
+      'server relay caps raised for the benchmark (--relay-bytes-per-second, --relay-max-bytes; defaults are 8 MiB/s and 256 MiB per session, operator policy)',
+      `delay = one-way netem delay on each internet link's egress (0 = none); ${size.warmups} warm-up + ${context.runs} measured runs, interleaved, order alternating; figures: median (min–max) MB/s (10^6 bytes)`,
+    ],
+    columns: ['path', 'delay ms', 'buddylink MB/s', 'iperf3 MB/s', 'ratio', 'goal'],
+    rows,
+    notes,
+    data: { sizes: size, runs: data },
+  };
+}
+
+export const labThroughputBenchmark: Benchmark = {
+  name: 'lab-throughput',
+  description: 'NAT lab: bulk throughput per path (LAN, internet, relay) vs iperf3 TCP over the same hops',
+  run,
+};
