@@ -1,4 +1,5 @@
 import { run, runSyncQuiet } from './command.js';
+import { NFT_TABLE } from './nft.js';
 import { LAB_DEFAULTS } from './options.js';
 
 /**
@@ -90,6 +91,14 @@ export async function downAll(prefix: string = LAB_DEFAULTS.namespacePrefix): Pr
   const names = await listNamespaces(prefix);
   await Promise.all(names.map((n) => deleteNamespace(n)));
   return names;
+}
+
+/** Throws unless nothing of a run is left: no namespace with its prefix, no lab table in the root. */
+export async function assertNothingLeft(lab: { names: { namespacePrefix: string } }): Promise<void> {
+  const left = await listNamespaces(lab.names.namespacePrefix);
+  if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(', ')}`);
+  const tables = (await rootNftTables()).filter((t) => t.includes(NFT_TABLE));
+  if (tables.length > 0) throw new Error(`lab nft tables in the root namespace: ${tables.join(', ')}`);
 }
 
 /** The nftables tables of the root namespace (the lab must never add one there). */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { downAll, listNamespaces } from './cleanup.js';
 import { Lab } from './lab.js';
+import { runMatrix } from './matrix-run.js';
 import { RunNames } from './names.js';
 import { LAB_DEFAULTS } from './options.js';
 import { findTopology, TOPOLOGIES, withDelay } from './topologies.js';
@@ -12,7 +13,41 @@ import { findTopology, TOPOLOGIES, withDelay } from './topologies.js';
 
 const USAGE = `usage: npm run lab -- list
        npm run lab -- up TOPOLOGY [--delay MS]
+       npm run lab -- matrix [--delay MS] [--runs N] [--only TOPOLOGY,...] [--results DIR]
        npm run lab -- down [RUN]`;
+
+/** The value after `flag` in `args`, if any. */
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  const at = args.indexOf(flag);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+function wholeNumber(text: string | undefined, fallback: number): number | undefined {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+async function matrix(args: string[]): Promise<number> {
+  const delayMs = wholeNumber(flagValue(args, '--delay'), 0);
+  const runs = wholeNumber(flagValue(args, '--runs'), 1);
+  if (delayMs === undefined || runs === undefined || runs < 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  const only = (flagValue(args, '--only') ?? '').split(',').filter((t) => t !== '');
+  const resultsDir = flagValue(args, '--results');
+  console.log(`NAT matrix with the real CLI, ${delayMs} ms delay each way, ${runs} send(s) per row`);
+  const outcomes = await runMatrix({ delayMs, runs, only, ...(resultsDir ? { resultsDir } : {}) }, (o) => {
+    const verdict = o.asExpected && o.sha256Checked ? 'ok  ' : 'FAIL';
+    const time = o.connectMs === null ? '-' : `${o.connectMs} ms`;
+    console.log(
+      `${verdict} ${o.topology.padEnd(20)} ${String(o.path ?? 'none').padEnd(9)} ${time.padStart(8)}  ${o.row}`,
+    );
+    if (verdict === 'FAIL') console.log(`     expected ${o.expectedPath ?? 'no path'}: ${JSON.stringify(o)}`);
+  });
+  return outcomes.every((o) => o.asExpected && o.sha256Checked) ? 0 : 1;
+}
 
 function list(): void {
   const width = Math.max(...TOPOLOGIES.map((t) => t.name.length));
@@ -40,9 +75,8 @@ async function up(name: string | undefined, args: string[]): Promise<number> {
     console.error(`unknown topology ${name ?? '(none)'}; \`npm run lab -- list\` shows them`);
     return 2;
   }
-  const delayAt = args.indexOf('--delay');
-  const delayMs = delayAt >= 0 ? Number(args[delayAt + 1]) : 0;
-  if (!Number.isInteger(delayMs) || delayMs < 0) {
+  const delayMs = wholeNumber(flagValue(args, '--delay'), 0);
+  if (delayMs === undefined) {
     console.error('--delay takes a whole number of milliseconds');
     return 2;
   }
@@ -64,6 +98,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'up':
       return up(rest[0], rest.slice(1));
+    case 'matrix':
+      return matrix(rest);
     case 'down': {
       // `down RUN` removes one run only (tests use it; a bare `down` removes every lab).
       const run = rest[0];

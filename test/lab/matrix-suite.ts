@@ -1,8 +1,8 @@
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { LabUnsupportedError } from '../../lab/lab.js';
-import { assertRow, type ConnectRecord, connectRecord, writeConnectRecords } from './matrix-assert.js';
-import { MATRIX } from './matrix-rows.js';
-import { runScenario } from './scenario.js';
+import { MATRIX } from '../../lab/matrix.js';
+import { runScenario } from '../../lab/scenario/run.js';
+import { assertRow } from './matrix-assert.js';
 import { requireLab } from './support.js';
 
 /** Rows run a few at a time: most of a row is waiting for a timeout or a round trip. */
@@ -13,8 +13,6 @@ const CONCURRENCY = Number(process.env.BUDDYLINK_LAB_CONCURRENCY ?? 4);
  * A lab that cannot run fails under CI=true and is skipped elsewhere (support.ts).
  */
 export function defineMatrix(title: string, delayMs: number): void {
-  const records: ConnectRecord[] = [];
-  after(() => writeConnectRecords(delayMs, records));
   describe(title, { concurrency: CONCURRENCY }, () => {
     for (const row of MATRIX) {
       test(row.name, { timeout: 90_000 }, async (t) => {
@@ -29,7 +27,6 @@ export function defineMatrix(title: string, delayMs: number): void {
           t.skip(result.message);
           return;
         }
-        records.push(connectRecord(row, result));
         assertRow(row, result);
       });
     }

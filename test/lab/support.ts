@@ -2,9 +2,8 @@ import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { listNamespaces, rootNftTables } from '../../lab/cleanup.js';
+import { assertNothingLeft } from '../../lab/cleanup.js';
 import type { Lab } from '../../lab/lab.js';
-import { LAB_DEFAULTS } from '../../lab/options.js';
 
 /**
  * What the lab tests share: the can-we-run check (skip locally, fail under CI), a driver for the
@@ -46,16 +45,6 @@ export function requireLab(t: TestContext): boolean {
   if (process.env.CI === 'true') throw new Error(`CI=true but the lab cannot run: ${reason}`);
   t.skip(reason);
   return false;
-}
-
-/** Asserts nothing of `lab` is left: no namespace of its run, no lab table in the root namespace. */
-export async function assertNothingLeft(lab: Lab): Promise<void> {
-  const left = await listNamespaces(lab.names.namespacePrefix);
-  if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(', ')}`);
-  const tables = (await rootNftTables()).filter((t) =>
-    t.includes(LAB_DEFAULTS.namespacePrefix.replace(/-$/, '')),
-  );
-  if (tables.length > 0) throw new Error(`lab nft tables in the root namespace: ${tables.join(', ')}`);
 }
 
 export const UDP_PEER = fileURLToPath(new URL('../../lab/udp-peer.js', import.meta.url));

@@ -4,13 +4,13 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { listNamespaces } from '../../lab/cleanup.js';
+import { assertNothingLeft, listNamespaces } from '../../lab/cleanup.js';
 import { run } from '../../lab/command.js';
 import { Lab } from '../../lab/lab.js';
 import { RunNames } from '../../lab/names.js';
 import { findTopology } from '../../lab/topologies.js';
 import type { TopologySpec } from '../../lab/topology.js';
-import { assertNothingLeft, requireLab, withLab } from './support.js';
+import { requireLab, withLab } from './support.js';
 
 /** The lab leaves nothing behind: after success, failure, a broken build, a signal, or a crash. */
 

@@ -1,4 +1,4 @@
-import type { Scenario } from './scenario.js';
+import type { Scenario } from './scenario/run.js';
 
 /**
  * The NAT matrix of issue 5: each row a topology, how it is run, the path the design must reach,
@@ -14,6 +14,11 @@ export interface MatrixRow {
   expectedPath: PathName | null;
   /** Paths that must have been tried and failed before the expected one. */
   failedFirst?: readonly PathName[];
+  /**
+   * With `capture`: the server judged the pair same-NAT, so local addresses were exchanged and the
+   * capture must show them (the check's positive control). Otherwise none may show.
+   */
+  localAddressesShared?: boolean;
   why: string;
 }
 
@@ -72,9 +77,10 @@ export const MATRIX: readonly MatrixRow[] = [
   },
   {
     name: 'a carrier NAT without hairpin: judged same, the LAN try meets a stranger and fails safely, relay',
-    scenario: { topology: 'carrier-nat', stranger: true },
+    scenario: { topology: 'carrier-nat', stranger: true, capture: true },
     expectedPath: 'relay',
     failedFirst: ['lan', 'internet'],
+    localAddressesShared: true,
     why: "Both homes share the carrier's public IP, so S23 says same. Bob's local address exists on alice's LAN too (a stranger that answers probes): only the key check stops the LAN try. Without hairpin the internet try fails too.",
   },
   {

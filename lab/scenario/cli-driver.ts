@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Lab } from '../../lab/lab.js';
+import type { Lab } from '../lab.js';
 
 /** Runs the real `buddylink` CLI inside lab hosts and reads its JSON lines. */
 
@@ -55,9 +55,14 @@ export class CliProcess {
 
   /** The first line with this event, waiting up to `timeoutMs`; undefined on timeout or exit. */
   waitForEvent(event: string, timeoutMs: number): Promise<JsonLine | undefined> {
+    return this.waitForNth(event, 1, timeoutMs);
+  }
+
+  /** The `n`th line with this event (1-based), waiting up to `timeoutMs`. */
+  waitForNth(event: string, n: number, timeoutMs: number): Promise<JsonLine | undefined> {
     return new Promise((resolve) => {
       const check = (): void => {
-        const hit = this.lines.find((l) => l.event === event);
+        const hit = this.lines.filter((l) => l.event === event)[n - 1];
         if (hit || this.child.exitCode !== null || this.child.signalCode !== null) done(hit);
       };
       const done = (value: JsonLine | undefined): void => {

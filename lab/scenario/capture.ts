@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import type { Lab } from '../../lab/lab.js';
 import { ipBytes } from '../../src/protocol/addresses.js';
+import type { Lab } from '../lab.js';
 import { CliProcess } from './cli-driver.js';
 
 /**

@@ -3,12 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Lab } from '../../lab/lab.js';
-import { findTopology, withDelay } from '../../lab/topologies.js';
-import { INTERNET, type TopologySpec } from '../../lab/topology.js';
+import { assertNothingLeft } from '../cleanup.js';
+import { Lab } from '../lab.js';
+import { findTopology, withDelay } from '../topologies.js';
+import { INTERNET, type TopologySpec } from '../topology.js';
 import { addressesSeen, Capture } from './capture.js';
 import { CliProcess, type JsonLine, runCli } from './cli-driver.js';
-import { assertNothingLeft } from './support.js';
 
 /**
  * One row of the NAT matrix, end to end with the real CLI: a server on the lab internet, alice and
@@ -33,6 +33,8 @@ export interface Scenario {
    * local address on alice's LAN and answers her LAN probes.
    */
   stranger?: boolean;
+  /** Send the file this many times (each a new `send` process) to time repeated connects. */
+  sends?: number;
 }
 
 export interface Attempt {
@@ -57,12 +59,16 @@ export interface ScenarioResult {
   addressesInServerOutput: string[];
   /** Local addresses of one side found on the other side's wire (only with `capture`). */
   localAddressesOnPeerWire?: string[];
+  /** Positive control of the capture: each client's wire shows its own local address. */
+  captureSeesOwnAddress?: boolean;
   /** How many LAN probes the stranger answered (only with `stranger`). */
   strangerProbes?: number;
   sendStderr: string;
+  /** Path and connect time of every send (the first is the one above). */
+  connects: { path: string | null; ms: number | null }[];
 }
 
-const STRANGER = fileURLToPath(new URL('../../lab/stranger.js', import.meta.url));
+const STRANGER = fileURLToPath(new URL('../stranger.js', import.meta.url));
 const SERVER_V4 = '203.0.113.2';
 const SERVER_V6 = '2001:db8:ff::2';
 const PASSWORD = 'lab-password-not-secret';
@@ -96,6 +102,11 @@ function attemptsOf(lines: readonly JsonLine[]): Attempt[] {
       ms: Number(l.ms),
       reason: typeof l.reason === 'string' ? l.reason : null,
     }));
+}
+
+function connectOf(lines: readonly JsonLine[]): { path: string | null; ms: number | null } {
+  const connected = lines.find((l) => l.event === 'connected');
+  return connected ? { path: String(connected.path), ms: Number(connected.ms) } : { path: null, ms: null };
 }
 
 export async function runScenario(s: Scenario): Promise<ScenarioResult> {
@@ -154,6 +165,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
     await writeFile(file, payload);
     const fileSha256 = createHash('sha256').update(payload).digest('hex');
 
+    const sends = Math.max(1, s.sends ?? 1);
     let stranger: CliProcess | undefined;
     if (s.stranger) {
       stranger = new CliProcess(lab.spawn('stranger', ['node', STRANGER, '--port', String(BOB_UDP_PORT)]));
@@ -164,7 +176,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
     const receiver = CliProcess.spawn(
       lab,
       'bob',
-      ['receive', '--out', join(dir, 'inbox'), '--once', '--json'],
+      ['receive', '--out', join(dir, 'inbox'), ...(sends === 1 ? ['--once'] : []), '--json'],
       env('bob'),
     );
     started.push(receiver);
@@ -189,6 +201,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
     const receiverConnected = receiver.lines.find((l) => l.event === 'connected');
 
     let localAddressesOnPeerWire: string[] | undefined;
+    let captureSeesOwnAddress: boolean | undefined;
     if (captures.length === 2) {
       const [aliceWire, bobWire] = await Promise.all(captures.map((c) => c.stop()));
       // Only addresses behind a NAT are local ones; a public host's address is its global one.
@@ -198,6 +211,22 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
         ...addressesSeen(bobWire!, local('alice')),
         ...addressesSeen(aliceWire!, local('bob')),
       ];
+      captureSeesOwnAddress =
+        addressesSeen(aliceWire!, local('alice')).length === local('alice').length &&
+        addressesSeen(bobWire!, local('bob')).length === local('bob').length;
+    }
+
+    const connects = [connectOf(send.lines)];
+    for (let i = 2; i <= sends; i++) {
+      const again = await runCli(
+        lab,
+        'alice',
+        ['send', 'bob', file, '--json', ...(s.sendArgs ?? [])],
+        env('alice'),
+        60_000,
+      );
+      if (again.exitCode === 0) await receiver.waitForNth('received', i, 15_000);
+      connects.push(connectOf(again.lines));
     }
 
     const metrics = await lab.exec(
@@ -224,9 +253,10 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
       ...(sent ? { sentSha256: String(sent.sha256) } : {}),
       ...(received ? { receivedSha256: String(received.sha256) } : {}),
       addressesInServerOutput: clientAddresses(spec).filter((a) => serverOutput.includes(a)),
-      ...(localAddressesOnPeerWire ? { localAddressesOnPeerWire } : {}),
+      ...(localAddressesOnPeerWire ? { localAddressesOnPeerWire, captureSeesOwnAddress } : {}),
       ...(stranger ? { strangerProbes: stranger.lines.filter((l) => l.event === 'probe').length } : {}),
       sendStderr: send.stderr,
+      connects,
     };
   } finally {
     await Promise.all(started.map((p) => p.stop()));
