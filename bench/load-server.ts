@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
+import { writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { type ServerOptions, startServer } from '../src/server/index.js';
 import { serveCommands } from './load-process.js';
@@ -13,6 +14,7 @@ import { serveCommands } from './load-process.js';
  *   {cmd:'stats'}   connections and logged-on devices as the server itself counts them
  *   {cmd:'profile-start'} / {cmd:'profile-stop', path}   V8 CPU profile (what --cpu-prof records) of the
  *                   measured phase only, without the start-up and the tens of thousands of logons before it
+ *   {cmd:'heap-snapshot', path}   after a GC, a V8 heap snapshot (what holds the bytes per client)
  *   {cmd:'stop'}    graceful close, then exit (so that --cpu-prof writes its profile)
  */
 
@@ -126,6 +128,11 @@ async function main(): Promise<void> {
       }
       case 'stats':
         return await running.stats();
+      case 'heap-snapshot': {
+        // Where the bytes per client go, by constructor (bench/load-heap.ts compares two snapshots).
+        await collectGarbage();
+        return { snapshot: writeHeapSnapshot(String(command.path)) };
+      }
       case 'profile-start':
         await startProfile();
         return { profiling: true };
