@@ -76,7 +76,7 @@ export class Answerer {
               timeoutMs: this.timeouts.relayTimeoutMs,
             })
           : await this.answerDirect(from, offer as SignalBody & { scope: DirectScope }, pinnedKey);
-      const leftover = await awaitChosen(secret, this.timeouts.answerSessionTimeoutMs);
+      const handover = await awaitChosen(secret, this.timeouts.answerSessionTimeoutMs);
       if (session.chosen) {
         secret.destroy();
         return;
@@ -94,7 +94,7 @@ export class Answerer {
             connectMs: Math.round(performance.now() - session.started),
             initiator: false,
           },
-          leftover,
+          handover,
         ),
       );
     } catch (error) {

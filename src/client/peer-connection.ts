@@ -2,6 +2,7 @@ import { Duplex } from 'node:stream';
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import type { PathAttempt } from './attempts.js';
 import type { PathName } from './options.js';
+import type { Handover } from './secure-channel.js';
 
 export interface ConnectionFacts {
   path: PathName;
@@ -36,7 +37,7 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
   constructor(
     private readonly secret: NoiseSecretStream,
     facts: ConnectionFacts,
-    leftover?: Buffer,
+    handover?: Handover,
   ) {
     super({ allowHalfOpen: true });
     this.path = facts.path;
@@ -45,7 +46,12 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
     this.attempts = facts.attempts;
     this.connectMs = facts.connectMs;
     this.initiator = facts.initiator;
-    if (leftover && leftover.length > 0) this.push(leftover);
+    const held = handover?.take();
+    for (const chunk of held?.chunks ?? []) this.push(chunk);
+    if (held?.ended) {
+      this.gotEnd = true;
+      this.push(null);
+    }
     secret.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) secret.pause();
     });

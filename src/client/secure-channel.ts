@@ -71,10 +71,41 @@ export function secureAndVerify(raw: Duplex, options: VerifyOptions): Promise<No
 }
 
 /**
- * Answering side: waits for the initiator's marker on a verified stream. Resolves with the bytes
- * that followed the marker in the same chunk, or rejects when the initiator dropped this path.
+ * What the answering side holds between seeing the marker and handing the stream to its owner:
+ * every byte and the end of stream that arrive in that gap, so nothing is lost on the way.
  */
-export function awaitChosen(secret: NoiseSecretStream, timeoutMs: number): Promise<Buffer> {
+export class Handover {
+  private readonly chunks: Buffer[] = [];
+  private ended = false;
+  private readonly onData = (chunk: Buffer) => {
+    this.chunks.push(chunk);
+  };
+  private readonly onEnd = () => {
+    this.ended = true;
+  };
+
+  constructor(
+    private readonly secret: NoiseSecretStream,
+    first: Buffer,
+  ) {
+    if (first.length > 0) this.chunks.push(first);
+    secret.on('data', this.onData);
+    secret.once('end', this.onEnd);
+  }
+
+  /** Stops holding; the caller must attach its own listeners in the same tick. */
+  take(): { chunks: Buffer[]; ended: boolean } {
+    this.secret.off('data', this.onData);
+    this.secret.off('end', this.onEnd);
+    return { chunks: this.chunks, ended: this.ended };
+  }
+}
+
+/**
+ * Answering side: waits for the initiator's marker on a verified stream. Resolves with a handover
+ * holding what followed the marker, or rejects when the initiator dropped this path.
+ */
+export function awaitChosen(secret: NoiseSecretStream, timeoutMs: number): Promise<Handover> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
@@ -83,15 +114,14 @@ export function awaitChosen(secret: NoiseSecretStream, timeoutMs: number): Promi
     }, timeoutMs);
     timer.unref();
     const onData = (chunk: Buffer) => {
-      cleanup();
       if (chunk.length === 0) return;
+      cleanup();
       if (chunk[0] !== CHOSEN_MARKER) {
         secret.destroy();
         reject(new ClientError('BAD_MARKER', 'the peer did not start with the path marker'));
         return;
       }
-      secret.pause();
-      resolve(chunk.subarray(1));
+      resolve(new Handover(secret, chunk.subarray(1)));
     };
     const onClose = () => {
       cleanup();

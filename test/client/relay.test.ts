@@ -40,10 +40,12 @@ test('the relay forwards only ciphertext: a marker sent through it never crosses
           isInitiator: false,
           timeoutMs: 5000,
         });
-        const received = [await awaitChosen(secret, 5000)];
-        secret.on('data', (chunk: Buffer) => received.push(chunk));
-        secret.resume();
-        await new Promise((done) => secret.once('end', done));
+        const held = (await awaitChosen(secret, 5000)).take();
+        const received = [...held.chunks];
+        if (!held.ended) {
+          secret.on('data', (chunk: Buffer) => received.push(chunk));
+          await new Promise((done) => secret.once('end', done));
+        }
         resolve(Buffer.concat(received));
       })().catch(reject);
     });
