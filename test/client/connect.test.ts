@@ -118,3 +118,22 @@ test('a silent LAN address moves the connection on to the internet path, and the
     await closeAll(alice, bob, server);
   }
 });
+
+for (const path of ['lan', 'internet', 'relay'] as PathName[]) {
+  test(`a connection ended at once still delivers its bytes and its end to the answering side (${path})`, async () => {
+    const server = await startTestServer();
+    const [alice, bob] = await buddyPair(server);
+    try {
+      const incoming = nextConnection(bob);
+      const outgoing = await alice.connect('bob', { path });
+      outgoing.end(Buffer.from('short and final'));
+      const answered = await incoming;
+      const received = await exchange(answered, Buffer.alloc(0));
+      assert.equal(received.toString(), 'short and final');
+      outgoing.resume();
+      await new Promise((closed) => outgoing.once('close', closed));
+    } finally {
+      await closeAll(alice, bob, server);
+    }
+  });
+}
