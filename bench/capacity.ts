@@ -1,7 +1,10 @@
+import { mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
 import { formatSpread, type Spread, spread } from './harness/stats.js';
 import { defaultPopulationRoot, preparePopulation } from './load-accounts.js';
+import { type PerClientShare, perClientShares } from './load-heap.js';
 import {
   benchServerOptions,
   GENERATOR_CPUS,
@@ -59,6 +62,8 @@ interface RunFigures {
   probeAnswered: number;
   probeAsked: number;
   serverCount: number;
+  /** With --profile: heap bytes per client by constructor, from two heap snapshots. */
+  heapShares: PerClientShare[];
 }
 
 /** Least-squares slope of y over x. */
@@ -82,6 +87,7 @@ async function measureOnce(
   steps: number,
   dataDir: string,
   pin: boolean,
+  snapshotDir: string | undefined,
 ): Promise<RunFigures> {
   const size = context.smoke ? SIZES.smoke : SIZES.full;
   const server = await startServerChild(
@@ -93,6 +99,19 @@ async function measureOnce(
   const generator = startGeneratorChild(pin);
   try {
     const readings: Reading[] = [toReading(0, await server.memory())];
+    // With --profile: heap snapshots before the clients and after the first step, to say which objects
+    // the bytes per client are (bench/load-heap.ts).
+    const snapshots = snapshotDir
+      ? {
+          before: join(snapshotDir, `${kind}-0.heapsnapshot`),
+          after: join(snapshotDir, `${kind}-1.heapsnapshot`),
+        }
+      : undefined;
+    if (snapshots) {
+      mkdirSync(snapshotDir!, { recursive: true });
+      await server.process.request({ cmd: 'heap-snapshot', path: snapshots.before }, 300_000);
+    }
+    let heapShares: PerClientShare[] = [];
     let connectMs = 0;
     let held = 0;
     for (let step = 1; step <= steps; step++) {
@@ -117,6 +136,12 @@ async function measureOnce(
       // Idle, as the row asks: let the logon's presence events and the handshakes' garbage settle.
       await new Promise((resolve) => setTimeout(resolve, size.settleMs));
       readings.push(toReading(held, await server.memory()));
+      if (snapshots && step === 1) {
+        await server.process.request({ cmd: 'heap-snapshot', path: snapshots.after }, 300_000);
+        heapShares = perClientShares(snapshots.before, snapshots.after, held, 12);
+        rmSync(snapshots.before);
+        rmSync(snapshots.after);
+      }
       context.log(
         `${kind}: ${held.toLocaleString('en-US')} clients held, server RSS ${(readings[readings.length - 1]!.rss / 2 ** 20).toFixed(0)} MiB, heap ${(readings[readings.length - 1]!.heapUsed / 2 ** 20).toFixed(0)} MiB`,
       );
@@ -137,6 +162,7 @@ async function measureOnce(
       connectsPerSecond: held / (connectMs / 1000),
       probeAnswered: Number(probe.answered),
       probeAsked: Number(probe.asked),
+      heapShares,
       serverCount,
     };
   } finally {
@@ -185,10 +211,30 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
 
   const loadBefore = loadavg();
   const figures: RunFigures[] = [];
+  // With --profile, first an unmeasured pass per server with heap snapshots (writing one inflates RSS,
+  // so it must not fall between the readings of a measured run), at the size of one step.
+  const heapShares: Partial<Record<Kind, PerClientShare[]>> = {};
+  if (context.profile) {
+    for (const kind of KINDS) {
+      const snapshotDir = join(context.resultsDir, 'profiles');
+      const pass = Math.round(clients / size.steps);
+      heapShares[kind] = (
+        await measureOnce(context, kind, pass, 1, population.dataDir, pin, snapshotDir)
+      ).heapShares;
+    }
+  }
   for (let runIndex = 0; runIndex < runs; runIndex++) {
     const order = runIndex % 2 === 0 ? KINDS : [...KINDS].reverse();
     for (const kind of order) {
-      const result = await measureOnce(context, kind, clients, size.steps, population.dataDir, pin);
+      const result = await measureOnce(
+        context,
+        kind,
+        clients,
+        size.steps,
+        population.dataDir,
+        pin,
+        undefined,
+      );
       figures.push(result);
       context.log(
         `run ${runIndex + 1}/${runs} ${kind}: ${result.held} held, ${Math.round(result.rssPerClient)} B RSS and ${Math.round(result.heapPerClient)} B heap per client`,
@@ -226,6 +272,20 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       : ours.held >= GOAL_CLIENTS
         ? `held ${ours.held.toLocaleString('en-US')} logged-on clients (goal ≥ ${GOAL_CLIENTS.toLocaleString('en-US')}): met`
         : `held ${ours.held.toLocaleString('en-US')} logged-on clients, every one verified (goal ≥ ${GOAL_CLIENTS.toLocaleString('en-US')}): not demonstrable on this machine: its open-file hard limit is ${fileLimit} per process (one descriptor per connection; raising it needs CAP_SYS_RESOURCE). At ${Math.round(ours.rssPerClient.median).toLocaleString('en-US')} B RSS per client, ${GOAL_CLIENTS.toLocaleString('en-US')} clients would need about ${((ours.rssAtHeldMiB.median + ((GOAL_CLIENTS - ours.held) * ours.rssPerClient.median) / 2 ** 20) / 1024).toFixed(1)} GiB of server RSS`,
+    ...KINDS.flatMap((kind) => {
+      const shares = heapShares[kind] ?? [];
+      if (shares.length === 0) return [];
+      const list = shares
+        .filter((share) => share.bytesPerClient >= 16)
+        .map(
+          (share) =>
+            `${share.what} ${Math.round(share.bytesPerClient)} B (${share.objectsPerClient.toFixed(1)})`,
+        )
+        .join(', ');
+      return [
+        `${kind} heap per client by constructor (self size, objects per client), from two heap snapshots: ${list}`,
+      ];
+    }),
     `runs: ${runs} per server (each holds ${clients.toLocaleString('en-US')} connections; ${context.smoke ? 'smoke' : 'memory after a forced GC varies little between runs'})`,
   ];
   return {
@@ -252,7 +312,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
     ],
     rows,
     notes,
-    data: { size, clients, fileLimit, connectionLimit: limit, runs: figures, summaries },
+    data: { size, clients, fileLimit, connectionLimit: limit, runs: figures, summaries, heapShares },
   };
 }
 
