@@ -49,6 +49,8 @@ export interface LogonOptions extends PeerSocketOptions {
   listen?: boolean;
   timeouts?: Partial<Timeouts>;
   liveness?: Partial<Liveness>;
+  /** Source address of the control connection (the server registers it, S1); default: the system's choice. */
+  controlLocalAddress?: string;
 }
 
 export interface CreateAccountOptions extends LogonOptions {
@@ -182,7 +184,11 @@ export class Client extends EventEmitter<ClientEvents> {
       device: options.device ?? defaultDevice(),
       listen: options.listen ?? false,
     };
-    const control = await ControlChannel.open(serverUrl, timeouts.requestTimeoutMs);
+    const control = await ControlChannel.open(
+      serverUrl,
+      timeouts.requestTimeoutMs,
+      options.controlLocalAddress,
+    );
     let logon: Result<'logon'>;
     try {
       logon = await enter(control, home, credentials, keyPair);
@@ -427,7 +433,11 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.closed) return;
     this.reconnectTimer = setTimeout(async () => {
       try {
-        const control = await ControlChannel.open(this.serverUrl, this.timeouts.requestTimeoutMs);
+        const control = await ControlChannel.open(
+          this.serverUrl,
+          this.timeouts.requestTimeoutMs,
+          this.options.controlLocalAddress,
+        );
         try {
           await authenticate(control, this.serverUrl, this.home, {
             ...this.credentials,

@@ -45,9 +45,13 @@ export class ControlChannel extends EventEmitter<{ event: [ServerEvent]; close: 
     ws.on('error', () => this.onClose());
   }
 
-  static open(url: string, requestTimeoutMs: number): Promise<ControlChannel> {
+  /** `localAddress` picks the source address (a multi-homed host; loopback tests of two NATs). */
+  static open(url: string, requestTimeoutMs: number, localAddress?: string): Promise<ControlChannel> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { maxPayload: PROTOCOL_LIMITS.maxMessageBytes * 4 });
+      const ws = new WebSocket(url, {
+        maxPayload: PROTOCOL_LIMITS.maxMessageBytes * 4,
+        ...(localAddress ? { localAddress } : {}),
+      });
       const timer = setTimeout(() => {
         ws.terminate();
         reject(new TimeoutError(`connecting to ${url}`, requestTimeoutMs));

@@ -137,3 +137,19 @@ for (const path of ['lan', 'internet', 'relay'] as PathName[]) {
     }
   });
 }
+
+test('over IPv6 loopback, STUN answers with the IPv6 address and every path works', async () => {
+  const server = await startTestServer({ host: '::1' });
+  const [alice, bob] = await buddyPair(server);
+  try {
+    assert.equal((await alice.globalAddress()).host, '::1');
+    for (const path of ['auto', 'internet', 'relay'] as const) {
+      const incoming = nextConnection(bob);
+      const outgoing = await alice.connect('bob', { path });
+      outgoing.end(Buffer.from(`v6 ${path}`));
+      assert.equal((await exchange(await incoming, Buffer.alloc(0))).toString(), `v6 ${path}`);
+    }
+  } finally {
+    await closeAll(alice, bob, server);
+  }
+});
