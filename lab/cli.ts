@@ -57,6 +57,11 @@ function list(): void {
 function describe(lab: Lab): void {
   const { spec } = lab;
   console.log(`lab ${spec.name} is up (run ${lab.runId}). Run a command inside a host:`);
+  if (lab.plan.delayMs > 0) {
+    const how =
+      lab.plan.delayMode === 'netem' ? 'tc netem' : 'the userspace delay wire (no netem in this kernel)';
+    console.log(`  ${lab.plan.delayMs} ms each way on every internet link, by ${how}`);
+  }
   for (const r of spec.routers) {
     console.log(`  ${r.name.padEnd(9)} router  wan ${r.wan.v4}  lan ${r.lan.v4}  nat ${r.nat.kind}`);
     console.log(`            ${lab.argvIn(r.name, ['nft', 'list', 'ruleset']).join(' ')}`);

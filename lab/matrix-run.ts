@@ -32,6 +32,8 @@ export interface RowOutcome {
   connectMsAll: (number | null)[];
   attempts: ScenarioResult['attempts'];
   sha256Checked: boolean;
+  /** Why the scenario could not run at all. */
+  error?: string;
 }
 
 function median(values: readonly number[]): number | null {
@@ -59,6 +61,23 @@ export async function runRow(row: MatrixRow, options: MatrixRunOptions): Promise
   };
 }
 
+/** A row whose scenario could not even run (lab, server or CLI broken) is a failed row, not the end. */
+function failedRow(row: MatrixRow, options: MatrixRunOptions, error: unknown): RowOutcome {
+  return {
+    row: row.name,
+    topology: row.scenario.topology,
+    delayMs: options.delayMs,
+    expectedPath: row.expectedPath,
+    path: null,
+    asExpected: false,
+    connectMs: null,
+    connectMsAll: [],
+    attempts: [],
+    sha256Checked: false,
+    error: error instanceof Error ? error.message : String(error),
+  };
+}
+
 export async function runMatrix(
   options: MatrixRunOptions,
   onRow: (outcome: RowOutcome) => void,
@@ -68,7 +87,7 @@ export async function runMatrix(
   const loadBefore = loadavg();
   // One row at a time: the connect times are what is measured, so rows must not compete for CPU.
   for (const row of rows) {
-    const outcome = await runRow(row, options);
+    const outcome = await runRow(row, options).catch((error: unknown) => failedRow(row, options, error));
     outcomes.push(outcome);
     onRow(outcome);
   }
