@@ -32,6 +32,8 @@ interface OurRun {
   bytesPerSecond: number;
   bytes: number;
   ms: number;
+  /** CPU of the sending and the receiving client process over the transfer. */
+  cpuSeconds: number;
 }
 
 function mb(values: readonly number[]): string {
@@ -81,7 +83,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
               if (connected.path !== p.path)
                 throw new Error(`expected ${p.path}, got ${String(connected.path)}`);
               const received = await world.bob.next('received', LIMITS.transferTimeoutMs);
-              await world.alice.next('sent', LIMITS.transferTimeoutMs);
+              const sent = await world.alice.next('sent', LIMITS.transferTimeoutMs);
               const bytes = Number(received.bytes);
               if (bytes !== size.transferBytes)
                 throw new Error(`bob received ${bytes} bytes of ${size.transferBytes}`);
@@ -89,12 +91,13 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
                 bytes,
                 ms: Number(received.ms),
                 bytesPerSecond: bytes / (Number(received.ms) / 1000),
+                cpuSeconds: (Number(received.cpuMs) + Number(sent.cpuMs)) / 1000,
               };
               if (!warm) ours.push(r);
               context.log(`${key} ${label} buddylink: ${megabytes(r.bytesPerSecond).toFixed(1)} MB/s`);
             },
             async () => {
-              const r = await runIperf(world, target, iperfPort(p.path), size.iperfBytes);
+              const r = await runIperf(world, target, iperfPort(p.path), size.iperfAmount);
               if (!warm) iperf.push(r);
               context.log(
                 `${key} ${label} iperf3: ${megabytes(r.bytesPerSecond).toFixed(1)} MB/s (${r.retransmits} retransmits)`,
@@ -115,6 +118,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
         ours.map((x) => x.bytesPerSecond),
         iperf.map((x) => x.bytesPerSecond),
       );
+      const perCpu = (bytes: number, cpu: number) => bytes / Math.max(0.001, cpu);
       rows.push([
         p.path,
         delayMs,
@@ -122,6 +126,8 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
         mb(iperf.map((x) => x.bytesPerSecond)),
         ratio(r),
         verdict(r, GOALS[p.path], 'higher'),
+        mb(ours.map((x) => perCpu(x.bytes, x.cpuSeconds))),
+        mb(iperf.map((x) => perCpu(x.bytesPerSecond * x.seconds, x.cpuSeconds))),
       ]);
       if (profileDir) {
         for (const user of ['alice', 'bob']) {
@@ -142,11 +148,21 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
     setup: [
       "labs: lan = one-nat (alice → bob on one LAN), internet = two-nats (through both NATs; iperf3 gets a TCP port forward on bob's NAT), relay = udp-blocked with the relay path forced (iperf3 through a Node TCP forwarder, pipe() both ways, in the server host: same hops)",
       `buddylink: a fresh connect() per run, then alice writes ${size.transferBytes / 1024 ** 2} MiB (64 KiB writes of random bytes, back-pressure respected) and ends; rate = bytes / (bob's first to last byte); bytes checked. The Noise stream (XChaCha20-Poly1305) authenticates every byte; iperf3 is clear text`,
-      `iperf3 3.x TCP, one stream, -n ${size.iperfBytes}, from alice to bob; rate = iperf3's receiver-side sum`,
+      `iperf3 3.12 TCP, one stream, ${size.iperfAmount.join(' ')}, from alice to bob; rate = iperf3's receiver-side sum`,
       'server relay caps raised for the benchmark (--relay-bytes-per-second, --relay-max-bytes; defaults are 8 MiB/s and 256 MiB per session, operator policy)',
+      'MB per CPU-s: bytes moved per CPU-second of both ends (buddylink: process.cpuUsage of sender and receiver over the transfer; iperf3: its own cpu_utilization_percent of client and server): the figure that a loaded, shared machine moves least',
       `delay = one-way netem delay on each internet link's egress (0 = none); ${size.warmups} warm-up + ${context.runs} measured runs, interleaved, order alternating; figures: median (min–max) MB/s (10^6 bytes)`,
     ],
-    columns: ['path', 'delay ms', 'buddylink MB/s', 'iperf3 MB/s', 'ratio', 'goal'],
+    columns: [
+      'path',
+      'delay ms',
+      'buddylink MB/s',
+      'iperf3 MB/s',
+      'ratio',
+      'goal',
+      'buddylink MB per CPU-s',
+      'iperf3 MB per CPU-s',
+    ],
     rows,
     notes,
     data: { sizes: size, runs: data },

@@ -71,15 +71,25 @@ function answer(connection: PeerConnection): void {
   connection.write(Buffer.from([FIRST_BYTE]));
   let bytes = 0;
   let firstAt = 0;
+  let cpuAtFirst = process.cpuUsage();
   connection.on('data', (chunk: Buffer) => {
-    if (bytes === 0) firstAt = performance.now();
+    if (bytes === 0) {
+      firstAt = performance.now();
+      cpuAtFirst = process.cpuUsage();
+    }
     bytes += chunk.length;
   });
   connection.on('end', () => {
     const ms = bytes > 0 ? performance.now() - firstAt : 0;
-    emit({ event: 'received', path: connection.path, bytes, ms });
+    emit({ event: 'received', path: connection.path, bytes, ms, cpuMs: cpuMs(cpuAtFirst) });
     connection.end(Buffer.from([ACK_BYTE]));
   });
+}
+
+/** User + system CPU of this process since `since`, in ms (all threads, including libuv's). */
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
 }
 
 async function writeAll(connection: PeerConnection, total: number): Promise<void> {
@@ -112,6 +122,7 @@ async function connect(command: Extract<Command, { cmd: 'connect' }>): Promise<v
   });
   if (command.bytes > 0) {
     const writeStarted = performance.now();
+    const cpuAtStart = process.cpuUsage();
     await writeAll(connection, command.bytes);
     connection.end();
     let acked = false;
@@ -119,7 +130,13 @@ async function connect(command: Extract<Command, { cmd: 'connect' }>): Promise<v
       if (chunk.includes(ACK_BYTE)) acked = true;
       if (acked) break;
     }
-    emit({ event: 'sent', bytes: command.bytes, acked, ms: performance.now() - writeStarted });
+    emit({
+      event: 'sent',
+      bytes: command.bytes,
+      acked,
+      ms: performance.now() - writeStarted,
+      cpuMs: cpuMs(cpuAtStart),
+    });
   }
   connection.destroy();
 }

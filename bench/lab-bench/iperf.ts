@@ -11,6 +11,8 @@ export interface IperfRun {
   bytesPerSecond: number;
   seconds: number;
   retransmits: number;
+  /** CPU seconds of both iperf3 processes over the test (iperf3's own cpu_utilization_percent). */
+  cpuSeconds: number;
 }
 
 /**
@@ -65,14 +67,14 @@ export function iperfPort(path: 'lan' | 'internet' | 'relay'): number {
   return path === 'relay' ? LAB_PORTS.forwarder : LAB_PORTS.iperf;
 }
 
-/** One iperf3 TCP run from alice: `amount` is -n BYTES (e.g. '1024M'). */
+/** One iperf3 TCP run from alice: `amount` is ['-t', SECONDS] or ['-n', BYTES]. */
 export async function runIperf(
   world: World,
   target: string,
   port: number,
-  amount: string,
+  amount: readonly string[],
 ): Promise<IperfRun> {
-  const argv = ['iperf3', '-c', target, '-p', String(port), '-n', amount, '-J'];
+  const argv = ['iperf3', '-c', target, '-p', String(port), ...amount, '-J'];
   for (let attempt = 0; ; attempt++) {
     const { stdout, exitCode } = await world.lab.exec('alice', argv, {
       allowFailure: true,
@@ -80,7 +82,11 @@ export async function runIperf(
     });
     const report = JSON.parse(stdout || '{}') as {
       error?: string;
-      end?: { sum_received?: { bytes: number; seconds: number }; sum_sent?: { retransmits?: number } };
+      end?: {
+        sum_received?: { bytes: number; seconds: number };
+        sum_sent?: { retransmits?: number; seconds?: number };
+        cpu_utilization_percent?: { host_total: number; remote_total: number };
+      };
     };
     const received = report.end?.sum_received;
     if (exitCode === 0 && received) {
@@ -88,6 +94,11 @@ export async function runIperf(
         bytesPerSecond: received.bytes / received.seconds,
         seconds: received.seconds,
         retransmits: report.end?.sum_sent?.retransmits ?? 0,
+        cpuSeconds:
+          (((report.end?.cpu_utilization_percent?.host_total ?? 0) +
+            (report.end?.cpu_utilization_percent?.remote_total ?? 0)) /
+            100) *
+          (report.end?.sum_sent?.seconds ?? received.seconds),
       };
     }
     // iperf3 -s serves one test at a time and may still be closing the last: retry once, shortly.

@@ -77,6 +77,7 @@ export const LIMITS = {
 } as const;
 
 export const SIZES = {
-  full: { warmups: 1, transferBytes: 64 * 1024 ** 2, iperfBytes: '1024M', throughputDelays: [0, 20] },
-  smoke: { warmups: 1, transferBytes: 1024 ** 2, iperfBytes: '4M', throughputDelays: [0] },
+  /** iperf3 runs for a fixed time (-t), so a slow path cannot stretch a run; ours moves a fixed amount. */
+  full: { warmups: 1, transferBytes: 64 * 1024 ** 2, iperfAmount: ['-t', '3'], throughputDelays: [0, 20] },
+  smoke: { warmups: 1, transferBytes: 1024 ** 2, iperfAmount: ['-n', '4M'], throughputDelays: [0] },
 } as const;
