@@ -1,11 +1,5 @@
 import { type Command, Option } from 'commander';
-import {
-  type JudgeChoice,
-  NoPathError,
-  type PathAttempt,
-  type PathChoice,
-  sendFile,
-} from '../client/index.js';
+import { type JudgeChoice, type PathAttempt, type PathChoice, sendFile } from '../client/index.js';
 import { openClient, readGlobals, withGlobals } from './globals.js';
 import type { Output } from './output.js';
 import { runCommand } from './output.js';
@@ -39,12 +33,11 @@ export function registerSend(program: Command): void {
         await runCommand(globals.json, async (out) => {
           const client = await openClient(globals);
           try {
-            const connection = await client
-              .connect(user, { path: flags.path, judge: flags.judge, onAttempt: (a) => printAttempt(out, a) })
-              .catch((error: unknown) => {
-                if (error instanceof NoPathError && !out.json) out.note('no path worked:');
-                throw error;
-              });
+            const connection = await client.connect(user, {
+              path: flags.path,
+              judge: flags.judge,
+              onAttempt: (a) => printAttempt(out, a),
+            });
             out.event(
               { event: 'connected', buddy: user, path: connection.path, ms: connection.connectMs },
               `connected to ${user} over the ${connection.path} path in ${connection.connectMs} ms`,

@@ -11,20 +11,30 @@ export function registerWhoami(program: Command): void {
       const globals = readGlobals(command);
       await runCommand(globals.json, async (out) => {
         const client = await openClient(globals);
-        const [registered, global] = await Promise.all([client.ownAddress(), client.globalAddress()]);
+        const [registered, global] = await Promise.all([
+          client.ownAddress(),
+          // No STUN answer (UDP blocked, no STUN server) is a fact to show, not a failure of whoami.
+          client.globalAddress().catch((error: unknown) => {
+            out.note(
+              `buddylink: no global address by STUN (${error instanceof Error ? error.message : error})`,
+            );
+            return undefined;
+          }),
+        ]);
+        const globalText = global ? formatEndpoint(global) : null;
         const local = client.localAddresses().map(formatEndpoint);
         out.event(
           {
             event: 'whoami',
             user: client.user,
             registered: formatEndpoint(registered),
-            global: formatEndpoint(global),
+            global: globalText,
             local,
           },
           [
             `user        ${client.user}`,
             `registered  ${formatEndpoint(registered)}   (as the server sees you)`,
-            `global      ${formatEndpoint(global)}   (your peer socket, by STUN)`,
+            `global      ${globalText ?? 'unknown (no STUN answer)'}   (your peer socket, by STUN)`,
             `local       ${local.join(', ')}`,
           ].join('\n'),
         );

@@ -10,6 +10,9 @@ import { PeerConnection } from './peer-connection.js';
 import { openRelay } from './relay-path.js';
 import { awaitChosen } from './secure-channel.js';
 
+/** Answer sessions held at once; offers beyond are ignored (a buddy cannot make us punch without end). */
+const MAX_ANSWER_SESSIONS = 32;
+
 const PATH_OF: Record<SignalBody['scope'], PathName> = { local: 'lan', global: 'internet', relay: 'relay' };
 
 interface AnswerSession {
@@ -39,6 +42,7 @@ export class Answerer {
     const id = `${from}/${offer.session}`;
     let session = this.sessions.get(id);
     if (!session) {
+      if (this.sessions.size >= MAX_ANSWER_SESSIONS) return;
       session = {
         started: performance.now(),
         attempts: [],

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
 import type { KeyPair } from '@hyperswarm/secret-stream';
 import {
   type BuddyEntry,
@@ -12,12 +11,20 @@ import {
 } from '../protocol/index.js';
 import { localAddresses } from './addresses.js';
 import { Answerer } from './answer.js';
+import { AnswerBoard } from './answer-board.js';
 import type { PathAttempt } from './attempts.js';
+import {
+  type ClientEvents,
+  type CreateAccountOptions,
+  defaultDevice,
+  type LogonOptions,
+  normaliseServerUrl,
+} from './client-options.js';
 import { connectToBuddy } from './connect.js';
 import type { PeerContext } from './context.js';
 import { ControlChannel, type RequestFields } from './control.js';
 import { authenticate, type Credentials } from './credentials.js';
-import { ClientError, DisconnectedError, TimeoutError } from './errors.js';
+import { DisconnectedError } from './errors.js';
 import { GlobalAddress } from './global-address.js';
 import { defaultHome, Home } from './home.js';
 import { askSameNat, judgeOnClient } from './judge.js';
@@ -27,60 +34,12 @@ import {
   DEFAULT_TIMEOUTS,
   type JudgeChoice,
   type Liveness,
-  type PeerSocketOptions,
   type Timeouts,
 } from './options.js';
 import type { PeerConnection } from './peer-connection.js';
 import { PeerSocket } from './peer-socket.js';
 
-export interface LogonOptions extends PeerSocketOptions {
-  /** The server's WebSocket URL, e.g. `ws://im.example:7070`. */
-  server: string;
-  user: string;
-  /** Where the key pair and session token live; default `~/.buddylink`. */
-  home?: string;
-  password?: string;
-  token?: string;
-  /** Try the token kept in `home` before the password (default true; `login` says false). */
-  useKeptToken?: boolean;
-  /** A name for this device; several devices may be logged on as one user. */
-  device?: string;
-  /** This device takes incoming connections (the server aims signals at it first). */
-  listen?: boolean;
-  timeouts?: Partial<Timeouts>;
-  liveness?: Partial<Liveness>;
-  /** Source address of the control connection (the server registers it, S1); default: the system's choice. */
-  controlLocalAddress?: string;
-}
-
-export interface CreateAccountOptions extends LogonOptions {
-  password: string;
-}
-
-export interface ClientEvents {
-  presence: [{ user: string; online: boolean }];
-  'buddy.request': [{ from: string }];
-  'buddy.accepted': [{ user: string; publicKey: string }];
-  'buddy.removed': [{ user: string }];
-  connection: [PeerConnection];
-  disconnect: [{ reason: string }];
-  reconnect: [];
-}
-
-/** A device name the server accepts: host name and process, so two commands never collide. */
-function defaultDevice(): string {
-  const host =
-    hostname()
-      .replace(/[^A-Za-z0-9_.:-]/g, '-')
-      .slice(0, 40) || 'device';
-  return `${host}.${process.pid}`;
-}
-
-function normaliseServerUrl(server: string): string {
-  return /^wss?:\/\//i.test(server) ? server : `ws://${server}`;
-}
-
-type AnswerWaiter = (body: SignalBody) => void;
+export type { ClientEvents, CreateAccountOptions, LogonOptions } from './client-options.js';
 
 /** Incoming connections held for a 'connection' listener that is not there yet; older ones are dropped. */
 const MAX_UNCLAIMED = 8;
@@ -97,7 +56,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly homeDir: string;
   private control: ControlChannel;
   private readonly buddies = new Map<string, BuddyEntry>();
-  private readonly answerWaiters = new Map<string, AnswerWaiter>();
+  private readonly answers = new AnswerBoard();
   private readonly connections = new Set<PeerConnection>();
   /** Incoming connections that arrived before anyone listened for 'connection'. */
   private readonly unclaimed: PeerConnection[] = [];
@@ -313,6 +272,24 @@ export class Client extends EventEmitter<ClientEvents> {
     return connection;
   }
 
+  /** A device takes connections when it logged on to listen, or someone listens for 'connection'. */
+  private takesConnections(): boolean {
+    return this.credentials.listen || this.listenerCount('connection') > 0;
+  }
+
+  /** Tells the initiator at once that this device will not answer, rather than let it time out. */
+  private decline(from: string, offer: SignalBody): void {
+    if (offer.scope === 'relay') return;
+    const body: SignalBody = {
+      session: offer.session,
+      purpose: 'abort',
+      scope: offer.scope,
+      addresses: [],
+      reason: `${this.user}'s device ${this.device} does not take connections`,
+    };
+    this.request('signal', { to: from, body }).catch(() => {});
+  }
+
   private deliverUnclaimed(): void {
     while (this.unclaimed.length > 0 && this.listenerCount('connection') > 0) {
       const connection = this.unclaimed.shift();
@@ -351,39 +328,9 @@ export class Client extends EventEmitter<ClientEvents> {
       globalAddresses: (t) => this.global.offer(t.stunTimeoutMs, t.globalAddressTtlMs),
       ownGlobalAddress: (t) => this.global.learn(t.stunTimeoutMs, t.globalAddressTtlMs),
       awaitAnswer: (buddy, session, scope, timeoutMs, signal) =>
-        this.awaitAnswer(buddy, session, scope, timeoutMs, signal),
+        this.answers.expect(buddy, session, scope, timeoutMs, signal),
       relayUrl: (path) => new URL(path, this.serverUrl).toString(),
     };
-  }
-
-  private awaitAnswer(
-    buddy: string,
-    session: string,
-    scope: SignalBody['scope'],
-    timeoutMs: number,
-    signal: AbortSignal,
-  ): Promise<SignalBody> {
-    const key = `${buddy}/${session}/${scope}`;
-    return new Promise((resolve, reject) => {
-      const finish = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.answerWaiters.delete(key);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new TimeoutError(`${buddy}'s answer`, timeoutMs));
-      }, timeoutMs);
-      const onAbort = () => {
-        finish();
-        reject(new ClientError('ABORTED', 'attempt cancelled'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.answerWaiters.set(key, (body) => {
-        finish();
-        resolve(body);
-      });
-    });
   }
 
   private watch(control: ControlChannel): void {
@@ -417,10 +364,11 @@ export class Client extends EventEmitter<ClientEvents> {
         return;
       case 'signal': {
         if (event.body.purpose === 'offer') {
-          this.answerer.onOffer(event.from, event.body);
+          if (this.takesConnections()) this.answerer.onOffer(event.from, event.body);
+          else this.decline(event.from, event.body);
           return;
         }
-        this.answerWaiters.get(`${event.from}/${event.body.session}/${event.body.scope}`)?.(event.body);
+        this.answers.deliver(event.from, event.body);
         return;
       }
       case 'shutdown':
