@@ -83,6 +83,8 @@ const LOADS: readonly LoadShape[] = [
 
 interface RunFigures extends JudgeResult {
   serverCpuSeconds: number;
+  /** Longest time the server's event loop was blocked during the measured window (µs). */
+  serverLoopDelayMaxUs: number;
 }
 
 interface PopulationFigures {
@@ -175,13 +177,19 @@ async function measurePopulation(
         const started = await generator.request(command, budget);
         if (started.phase !== 'measuring') throw new Error('generator out of step');
         const cpuBefore = processCpuSeconds(server.process.pid);
+        await server.loopDelay(true);
         const done = await generator.next(budget);
         const cpuAfter = processCpuSeconds(server.process.pid);
+        const loop = await server.loopDelay(false);
         const result = done.result as JudgeResult;
-        const figures = { ...result, serverCpuSeconds: cpuAfter - cpuBefore };
+        const figures = {
+          ...result,
+          serverCpuSeconds: cpuAfter - cpuBefore,
+          serverLoopDelayMaxUs: loop.maxUs,
+        };
         runs[load.key] = [...(runs[load.key] ?? []), figures];
         context.log(
-          `N=${users} run ${runIndex + 1}/${context.runs} ${load.label(size)}: ${Math.round(result.perSecond)}/s p50 ${Math.round(result.p50Us)} µs p99 ${Math.round(result.p99Us)} µs, refused ${result.refused}, server CPU ${Math.round((100 * figures.serverCpuSeconds) / (result.measuredMs / 1000))}%`,
+          `N=${users} run ${runIndex + 1}/${context.runs} ${load.label(size)}: ${Math.round(result.perSecond)}/s p50 ${Math.round(result.p50Us)} µs p99 ${Math.round(result.p99Us)} µs, refused ${result.refused}, server CPU ${Math.round((100 * figures.serverCpuSeconds) / (result.measuredMs / 1000))}%, server loop blocked up to ${(loop.maxUs / 1000).toFixed(1)} ms`,
         );
       }
     }
@@ -209,6 +217,7 @@ interface Summary {
   generatorCpuPercent: Spread;
   /** Paced load: how late the generator sent requests after they were due (not charged to the server). */
   sendLagP99Us: Spread;
+  serverLoopDelayMaxUs: Spread;
   refused: number;
 }
 
@@ -223,6 +232,7 @@ function summarise(runs: readonly RunFigures[]): Summary {
     perServerCpuSecond: spread(runs.map((r) => r.answered / Math.max(0.01, r.serverCpuSeconds))),
     generatorCpuPercent: spread(runs.map((r) => (100 * r.generatorCpuSeconds) / seconds(r))),
     sendLagP99Us: spread(runs.map((r) => r.sendLagP99Us ?? Number.NaN)),
+    serverLoopDelayMaxUs: spread(runs.map((r) => r.serverLoopDelayMaxUs)),
     refused: runs.reduce((sum, r) => sum + r.refused + r.skipped, 0),
   };
 }
@@ -264,12 +274,18 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
         formatSpread(summary.serverCpuPercent),
         formatSpread(summary.perServerCpuSecond),
         formatSpread(summary.generatorCpuPercent),
+        formatSpread({
+          median: summary.serverLoopDelayMaxUs.median / 1000,
+          min: summary.serverLoopDelayMaxUs.min / 1000,
+          max: summary.serverLoopDelayMaxUs.max / 1000,
+          runs: summary.serverLoopDelayMaxUs.runs,
+        }),
         summary.refused,
       ]);
     }
   }
   for (const users of skipped) {
-    rows.push([users.toLocaleString('en-US'), 'not run', '—', '—', '—', '—', '—', '—', '—', '—']);
+    rows.push([users.toLocaleString('en-US'), 'not run', '—', '—', '—', '—', '—', '—', '—', '—', '—']);
   }
 
   const notes: string[] = [sharedMachineNote(loadBefore)];
@@ -325,7 +341,8 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
         : 'fewer than 2 CPUs: no pinning; server and generator share the CPU',
       `population per N: N accounts (SQLite, written through src/store before start), ${2 * BUDDIES_PER_SIDE} accepted ring buddies each, all N logged on over WebSocket from their own 127.x.y.z (token logon), presence on; pairs of users share a source address so some answers are "same"`,
       `load: ${Math.min(size.askers, populations[0] ?? size.askers)}–${size.askers} askers spread over the population, each asking sameNat about its own buddies in turn; closed loop with ${size.window} in flight (saturation); open loop at ${size.ratePerSecond.toLocaleString('en-US')}/s (sent when due whether or not earlier ones were answered; latency from the send, the generator's own send lag reported apart); closed loop with 1 in flight (latency alone); warm-up ${size.warmupMs} ms, measured ${size.measureMs} ms, ${context.runs} runs per N`,
-      'server options: defaults except --log-level warn and the per-connection request rate raised to 1,000,000/s (so the few askers are never RATE_LIMITED: the limiter still runs, it just never refuses)',
+      'server options: defaults (including the WebSocket heartbeat, which pings every client every 30 s) except --log-level warn and the per-connection request rate raised to 1,000,000/s (so the few askers are never RATE_LIMITED: the limiter still runs, it just never refuses)',
+      "server loop blocked = the longest event-loop delay of the server process in the measured window (perf_hooks.monitorEventLoopDelay inside the server's process): a stall there delays every judgement, whatever caused it",
       'figures: median (min–max) over runs; latency = request→reply round trip at the generator, in µs',
     ],
     columns: [
@@ -338,6 +355,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       'server CPU %',
       'per server CPU-s',
       'generator CPU %',
+      'server loop blocked max ms',
       'refused',
     ],
     rows,

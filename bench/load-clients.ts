@@ -62,6 +62,9 @@ export class LoadClient {
 
   /** Sends one request `{v, id, type, ...fields}` and resolves with its reply (or CLOSED). */
   request(type: string, fields: Record<string, unknown> = {}): Promise<Answer> {
+    // A socket the server closed (heartbeat, abuse) answers nothing more: say so at once, or a load
+    // loop waiting on it would never end.
+    if (!this.open) return Promise.resolve({ ok: false, code: 'CLOSED' });
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);

@@ -48,6 +48,8 @@ export interface ServerChild {
   readonly ws: string;
   memory(): Promise<NodeJS.MemoryUsage>;
   stats(): Promise<{ connections: number; devicesOnline: number }>;
+  /** Event-loop blocking of the server since the last reset: p99 and max, µs. */
+  loopDelay(reset: boolean): Promise<{ p99Us: number; maxUs: number }>;
   /** CPU profile of the server from now until profileStop (bench/load-server.ts). */
   profileStart(): Promise<void>;
   profileStop(path: string): Promise<void>;
@@ -76,6 +78,14 @@ export async function startServerChild(
     async stats() {
       const s = await child.request({ cmd: 'stats' }, 30_000);
       return { connections: Number(s.connections), devicesOnline: Number(s.devicesOnline) };
+    },
+    async loopDelay(reset) {
+      if (reset) {
+        await child.request({ cmd: 'loop-delay-reset' }, 30_000);
+        return { p99Us: 0, maxUs: 0 };
+      }
+      const d = await child.request({ cmd: 'loop-delay' }, 30_000);
+      return { p99Us: Number(d.p99Us), maxUs: Number(d.maxUs) };
     },
     async profileStart() {
       await child.request({ cmd: 'profile-start' }, 30_000);

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { type ServerOptions, startServer } from '../src/server/index.js';
@@ -14,6 +15,8 @@ import { serveCommands } from './load-process.js';
  *   {cmd:'stats'}   connections and logged-on devices as the server itself counts them
  *   {cmd:'profile-start'} / {cmd:'profile-stop', path}   V8 CPU profile (what --cpu-prof records) of the
  *                   measured phase only, without the start-up and the tens of thousands of logons before it
+ *   {cmd:'loop-delay-reset'} / {cmd:'loop-delay'}   how long the server's event loop was blocked since
+ *                   the reset (p99, max in µs): a stall shows here whoever caused it
  *   {cmd:'heap-snapshot', path}   after a GC, a V8 heap snapshot (what holds the bytes per client)
  *   {cmd:'stop'}    graceful close, then exit (so that --cpu-prof writes its profile)
  */
@@ -116,6 +119,10 @@ async function stopProfile(path: string): Promise<void> {
   writeFileSync(path, JSON.stringify(profile));
 }
 
+/** Event-loop delay of the server process, sampled every millisecond. */
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as ServerChildConfig;
   const running = config.kind === 'ws-floor' ? await startFloor(config) : await startBuddylink(config);
@@ -133,6 +140,11 @@ async function main(): Promise<void> {
         await collectGarbage();
         return { snapshot: writeHeapSnapshot(String(command.path)) };
       }
+      case 'loop-delay-reset':
+        loopDelay.reset();
+        return { reset: true };
+      case 'loop-delay':
+        return { p99Us: loopDelay.percentile(99) / 1000, maxUs: loopDelay.max / 1000 };
       case 'profile-start':
         await startProfile();
         return { profiling: true };
