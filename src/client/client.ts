@@ -279,7 +279,6 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** Tells the initiator at once that this device will not answer, rather than let it time out. */
   private decline(from: string, offer: SignalBody): void {
-    if (offer.scope === 'relay') return;
     const body: SignalBody = {
       session: offer.session,
       purpose: 'abort',

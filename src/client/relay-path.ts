@@ -1,5 +1,6 @@
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import type { PeerContext } from './context.js';
+import { ClientError } from './errors.js';
 import { RelayStream } from './relay-stream.js';
 import { secureAndVerify } from './secure-channel.js';
 
@@ -16,18 +17,15 @@ export interface RelayTry {
 /**
  * §4.3, the relay of last resort: both buddies ask for the same relay session, join it, and run the
  * same Noise handshake over it as over a direct path, so the server forwards only ciphertext. The
- * initiator also tells the buddy (signal scope 'relay') to join.
+ * initiator also tells the buddy (signal scope 'relay') to join, and stops early if it declines.
  */
 export async function openRelay(t: RelayTry): Promise<NoiseSecretStream> {
   const { ctx, buddy, session } = t;
   const ticket = await ctx.request('relay.open', { buddy, session });
-  if (t.isInitiator) {
-    await ctx.request('signal', {
-      to: buddy,
-      body: { session, purpose: 'offer', scope: 'relay', addresses: [] },
-    });
-  }
-  const relay = await RelayStream.open(ctx.relayUrl(ticket.path), t.timeoutMs, t.signal);
+  const url = ctx.relayUrl(ticket.path);
+  const relay = t.isInitiator
+    ? await joinAsInitiator(t, url)
+    : await RelayStream.open(url, t.timeoutMs, t.signal);
   return secureAndVerify(relay, {
     keyPair: ctx.keyPair,
     pinnedKey: t.pinnedKey,
@@ -36,4 +34,25 @@ export async function openRelay(t: RelayTry): Promise<NoiseSecretStream> {
     timeoutMs: t.timeoutMs,
     ...(t.signal ? { signal: t.signal } : {}),
   });
+}
+
+async function joinAsInitiator(t: RelayTry, url: string): Promise<RelayStream> {
+  const { ctx, buddy, session } = t;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  t.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const declined = ctx.awaitAnswer(buddy, session, 'relay', t.timeoutMs, stop.signal).then((body) => {
+      throw new ClientError('DECLINED', `the buddy declined: ${body.reason ?? 'no reason given'}`);
+    });
+    declined.catch(() => {});
+    await ctx.request('signal', {
+      to: buddy,
+      body: { session, purpose: 'offer', scope: 'relay', addresses: [] },
+    });
+    return await Promise.race([RelayStream.open(url, t.timeoutMs, stop.signal), declined]);
+  } finally {
+    t.signal?.removeEventListener('abort', onAbort);
+    stop.abort();
+  }
 }

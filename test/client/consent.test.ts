@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ControlChannel } from '../../src/client/control.js';
 import { authenticate } from '../../src/client/credentials.js';
-import { Home } from '../../src/client/index.js';
+import { Home, NoPathError } from '../../src/client/index.js';
 import { ProtocolError, type ServerEvent } from '../../src/protocol/index.js';
 import { buddyPair, closeAll, newAccount, startTestServer } from './helpers.js';
 
@@ -83,5 +83,23 @@ test('an offline buddy is reported at once as BUDDY_OFFLINE, not after the path 
     assert.equal(await codeOf(alice.connect('bob', { path: 'relay' })), 'BUDDY_OFFLINE');
   } finally {
     await closeAll(alice, server);
+  }
+});
+
+test('a buddy online on a device that takes no connections declines every path at once', async () => {
+  const server = await startTestServer();
+  const [alice, bob] = await buddyPair(server, ['alice', 'bob'], { listen: false });
+  try {
+    const started = performance.now();
+    const error = await alice.connect('bob').catch((e: unknown) => e);
+    assert.ok(error instanceof NoPathError);
+    assert.deepEqual(
+      error.attempts.map((a) => a.path),
+      ['lan', 'internet', 'relay'],
+    );
+    for (const attempt of error.attempts) assert.match(attempt.reason ?? '', /does not take connections/);
+    assert.ok(performance.now() - started < 2000, 'declined, not timed out');
+  } finally {
+    await closeAll(alice, bob, server);
   }
 });
