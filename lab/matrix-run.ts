@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { MATRIX, type MatrixRow } from './matrix.js';
-import { runScenario, type ScenarioResult } from './scenario/run.js';
+import { type Connect, runScenario, type ScenarioResult } from './scenario/run.js';
 
 /**
  * `lab matrix`: every row of the NAT matrix with the real CLI, for people (a table of paths) and for
@@ -30,6 +30,8 @@ export interface RowOutcome {
   /** Median connect time of the sends that connected, in ms. */
   connectMs: number | null;
   connectMsAll: (number | null)[];
+  /** Sends that did not end on the expected path: exit code and what they said. */
+  offPath: Connect[];
   attempts: ScenarioResult['attempts'];
   sha256Checked: boolean;
   /** Why the scenario could not run at all. */
@@ -56,6 +58,7 @@ export async function runRow(row: MatrixRow, options: MatrixRunOptions): Promise
     asExpected: path === row.expectedPath && r.connects.every((c) => c.path === row.expectedPath),
     connectMs: median(times),
     connectMsAll: r.connects.map((c) => c.ms),
+    offPath: r.connects.filter((c) => c.path !== row.expectedPath),
     attempts: r.attempts,
     sha256Checked: row.expectedPath === null || r.receivedSha256 === r.fileSha256,
   };
@@ -72,6 +75,7 @@ function failedRow(row: MatrixRow, options: MatrixRunOptions, error: unknown): R
     asExpected: false,
     connectMs: null,
     connectMsAll: [],
+    offPath: [],
     attempts: [],
     sha256Checked: false,
     error: error instanceof Error ? error.message : String(error),

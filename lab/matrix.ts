@@ -12,6 +12,11 @@ export interface MatrixRow {
   scenario: Scenario;
   /** The path the transfer must take; null when no path may work (the naive baseline). */
   expectedPath: PathName | null;
+  /**
+   * The server's one bit (S24) for the pair: 'same' rows must try the LAN, 'different' rows must
+   * never try it (their local addresses are never exchanged). Absent when the path is forced.
+   */
+  judged?: 'same' | 'different';
   /** Paths that must have been tried and failed before the expected one. */
   failedFirst?: readonly PathName[];
   /**
@@ -26,6 +31,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     name: 'two clients behind one NAT (no hairpin) connect on the LAN',
     scenario: { topology: 'one-nat' },
+    judged: 'same',
     expectedPath: 'lan',
     why: 'S23 finds equal registered addresses; the LAN path (S51–S54) needs no hairpin.',
   },
@@ -39,24 +45,28 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     name: 'two clients behind two different NATs connect over the internet',
     scenario: { topology: 'two-nats', capture: true },
+    judged: 'different',
     expectedPath: 'internet',
     why: 'Judged different; both NATs map endpoint-independently, so simultaneous punching (S106/S124) opens both.',
   },
   {
     name: 'a public client and one behind a NAT connect over the internet',
     scenario: { topology: 'public-and-nat', capture: true },
+    judged: 'different',
     expectedPath: 'internet',
     why: "Judged different; the public side needs no mapping, the NATed side's probes open its own.",
   },
   {
     name: 'a pool NAT with a server prefix covering the pool connects on the LAN',
     scenario: { topology: 'pool-nat', serverArgs: ['--v4-prefix', '31'] },
+    judged: 'same',
     expectedPath: 'lan',
     why: '§0067: masking the low bit makes 203.0.113.20 and .21 one NAT, so the LAN path is chosen.',
   },
   {
     name: 'a pool NAT judged with the default /32 ends on the relay',
     scenario: { topology: 'pool-nat' },
+    judged: 'different',
     expectedPath: 'relay',
     failedFirst: ['internet'],
     why: "With /32 the two pool addresses look like two NATs (a false negative, §4.1). The internet try sends to the NAT's own other address, which it does not hairpin, so only the relay is left.",
@@ -64,6 +74,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     name: 'symmetric NATs on both sides end on the relay',
     scenario: { topology: 'symmetric-both', capture: true },
+    judged: 'different',
     expectedPath: 'relay',
     failedFirst: ['internet'],
     why: 'Each NAT maps every destination to a new port, so the STUN-learned ports are useless to the peer (§4.3).',
@@ -71,6 +82,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     name: 'symmetric on one side, endpoint-independent on the other ends on the relay',
     scenario: { topology: 'symmetric-one', capture: true },
+    judged: 'different',
     expectedPath: 'relay',
     failedFirst: ['internet'],
     why: "Alice's symmetric NAT sends her probes to bob from a port bob never saw; bob's Linux NAT filters by address and port (conntrack), so it drops them, and bob's probes go to the STUN-learned port that only the server may use. Only a NAT with endpoint-independent filtering on bob's side would let the internet path work.",
@@ -78,6 +90,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     name: 'a carrier NAT without hairpin: judged same, the LAN try meets a stranger and fails safely, relay',
     scenario: { topology: 'carrier-nat', stranger: true, capture: true },
+    judged: 'same',
     expectedPath: 'relay',
     failedFirst: ['lan', 'internet'],
     localAddressesShared: true,
@@ -86,6 +99,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     name: 'a hairpinning carrier NAT (RFC 6888): judged same, the LAN try fails safely, internet',
     scenario: { topology: 'carrier-nat-hairpin', stranger: true },
+    judged: 'same',
     expectedPath: 'internet',
     failedFirst: ['lan'],
     why: "The carrier NAT translates home-to-home traffic back in (RFC 6888 REQ-9), so punching through the carrier's public address works once the LAN try (a stranger) is refused or overtaken.",
@@ -93,6 +107,7 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     name: 'UDP blocked between the two sides ends on the relay',
     scenario: { topology: 'udp-blocked', capture: true },
+    judged: 'different',
     expectedPath: 'relay',
     failedFirst: ['internet'],
     why: 'No UDP crosses between the NATs; the relay runs over the WebSocket (TCP) to the server.',
@@ -100,12 +115,14 @@ export const MATRIX: readonly MatrixRow[] = [
   {
     name: 'IPv6 clients in one /64 connect on the LAN',
     scenario: { topology: 'ipv6-one-lan', ipv6: true },
+    judged: 'same',
     expectedPath: 'lan',
     why: '§4.5: the server compares IPv6 registered addresses at /64.',
   },
   {
     name: 'IPv6 clients in two prefixes connect over the internet',
     scenario: { topology: 'ipv6-two-prefixes', ipv6: true },
+    judged: 'different',
     expectedPath: 'internet',
     why: 'Different /64s; no translation, and the stateful firewalls (RFC 6092) open for the punched flows.',
   },

@@ -65,12 +65,12 @@ export interface ScenarioResult {
   strangerProbes?: number;
   sendStderr: string;
   /** Path and connect time of every send (the first is the one above). */
-  connects: { path: string | null; ms: number | null }[];
+  connects: Connect[];
 }
 
 const STRANGER = fileURLToPath(new URL('../stranger.js', import.meta.url));
-const SERVER_V4 = '203.0.113.2';
-const SERVER_V6 = '2001:db8:ff::2';
+/** How long each step of a scenario may take before the row fails. */
+const STEP_TIMEOUT_MS = { start: 10_000, ready: 15_000, send: 60_000, received: 15_000 } as const;
 const PASSWORD = 'lab-password-not-secret';
 /** Bob's peer socket port when a stranger mimics him: both must hold the same local endpoint. */
 const BOB_UDP_PORT = 41000;
@@ -104,9 +104,20 @@ function attemptsOf(lines: readonly JsonLine[]): Attempt[] {
     }));
 }
 
-function connectOf(lines: readonly JsonLine[]): { path: string | null; ms: number | null } {
-  const connected = lines.find((l) => l.event === 'connected');
-  return connected ? { path: String(connected.path), ms: Number(connected.ms) } : { path: null, ms: null };
+/** One `send`: the path and connect time it reported, or why it failed. */
+export interface Connect {
+  path: string | null;
+  ms: number | null;
+  exit: number;
+  error?: string;
+}
+
+function connectOf(send: { exitCode: number; lines: readonly JsonLine[]; stderr: string }): Connect {
+  const connected = send.lines.find((l) => l.event === 'connected');
+  const base = connected
+    ? { path: String(connected.path), ms: Number(connected.ms), exit: send.exitCode }
+    : { path: null, ms: null, exit: send.exitCode };
+  return send.exitCode === 0 ? base : { ...base, error: send.stderr.trim().slice(0, 500) };
 }
 
 export async function runScenario(s: Scenario): Promise<ScenarioResult> {
@@ -116,7 +127,10 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
   const started: CliProcess[] = [];
   try {
     await lab.up();
-    const serverHost = s.ipv6 ? '::' : SERVER_V4;
+    const serverSpec = spec.hosts.find((h) => h.role === 'server');
+    if (!serverSpec?.v6) throw new Error(`${spec.name}: no server host with IPv4 and IPv6`);
+    const serverIp = s.ipv6 ? `[${serverSpec.v6}]` : serverSpec.v4;
+    const serverHost = s.ipv6 ? '::' : serverSpec.v4;
     const server = CliProcess.spawn(
       lab,
       'server',
@@ -136,10 +150,10 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
       {},
     );
     started.push(server);
-    const listening = await server.waitForEvent('listening', 10_000);
+    const listening = await server.waitForEvent('listening', STEP_TIMEOUT_MS.start);
     if (!listening) throw new Error(`server did not start: ${server.stderr}`);
     const port = new URL(String(listening.ws)).port;
-    const serverUrl = s.ipv6 ? `ws://[${SERVER_V6}]:${port}` : `ws://${SERVER_V4}:${port}`;
+    const serverUrl = `ws://${serverIp}:${port}`;
     const httpPort = new URL(String(listening.http)).port;
     const env = (user: string): NodeJS.ProcessEnv => ({
       BUDDYLINK_SERVER: serverUrl,
@@ -170,7 +184,8 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
     if (s.stranger) {
       stranger = new CliProcess(lab.spawn('stranger', ['node', STRANGER, '--port', String(BOB_UDP_PORT)]));
       started.push(stranger);
-      if (!(await stranger.waitForEvent('bound', 10_000))) throw new Error(`stranger: ${stranger.stderr}`);
+      if (!(await stranger.waitForEvent('bound', STEP_TIMEOUT_MS.start)))
+        throw new Error(`stranger: ${stranger.stderr}`);
     }
 
     const receiver = CliProcess.spawn(
@@ -180,7 +195,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
       env('bob'),
     );
     started.push(receiver);
-    if (!(await receiver.waitForEvent('ready', 15_000)))
+    if (!(await receiver.waitForEvent('ready', STEP_TIMEOUT_MS.ready)))
       throw new Error(`receive not ready: ${receiver.stderr}`);
 
     const captures = s.capture
@@ -195,9 +210,10 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
       'alice',
       ['send', 'bob', file, '--json', ...(s.sendArgs ?? [])],
       env('alice'),
-      60_000,
+      STEP_TIMEOUT_MS.send,
     );
-    const received = send.exitCode === 0 ? await receiver.waitForEvent('received', 15_000) : undefined;
+    const received =
+      send.exitCode === 0 ? await receiver.waitForEvent('received', STEP_TIMEOUT_MS.received) : undefined;
     const receiverConnected = receiver.lines.find((l) => l.event === 'connected');
 
     let localAddressesOnPeerWire: string[] | undefined;
@@ -216,17 +232,17 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
         addressesSeen(bobWire!, local('bob')).length === local('bob').length;
     }
 
-    const connects = [connectOf(send.lines)];
+    const connects = [connectOf(send)];
     for (let i = 2; i <= sends; i++) {
       const again = await runCli(
         lab,
         'alice',
         ['send', 'bob', file, '--json', ...(s.sendArgs ?? [])],
         env('alice'),
-        60_000,
+        STEP_TIMEOUT_MS.send,
       );
-      if (again.exitCode === 0) await receiver.waitForNth('received', i, 15_000);
-      connects.push(connectOf(again.lines));
+      if (again.exitCode === 0) await receiver.waitForNth('received', i, STEP_TIMEOUT_MS.received);
+      connects.push(connectOf(again));
     }
 
     const metrics = await lab.exec(
@@ -234,7 +250,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
       [
         'node',
         '-e',
-        `fetch('http://${s.ipv6 ? `[${SERVER_V6}]` : SERVER_V4}:${httpPort}/metrics').then(r=>r.text()).then(t=>process.stdout.write(t))`,
+        `fetch('http://${serverIp}:${httpPort}/metrics').then(r=>r.text()).then(t=>process.stdout.write(t))`,
       ],
       { allowFailure: true },
     );

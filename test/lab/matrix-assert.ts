@@ -15,6 +15,10 @@ export function assertRow(row: MatrixRow, r: ScenarioResult): void {
     assert.equal(r.sentSha256, r.fileSha256, 'the sender hashed the file it read');
     assert.equal(r.receivedSha256, r.fileSha256, 'the receiver got the same bytes (SHA-256)');
   }
+  const triedLan = r.attempts.some((a) => a.path === 'lan');
+  if (row.judged === 'same') assert.ok(triedLan, `judged same: the LAN was tried: ${context}`);
+  if (row.judged === 'different')
+    assert.ok(!triedLan, `judged different: the LAN was never tried: ${context}`);
   for (const path of row.failedFirst ?? []) {
     const attempt = r.attempts.find((a) => a.path === path);
     assert.ok(attempt && !attempt.ok, `${path} was tried and failed: ${context}`);
