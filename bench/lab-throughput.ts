@@ -34,6 +34,11 @@ interface OurRun {
   ms: number;
   /** CPU of the sending and the receiving client process over the transfer. */
   cpuSeconds: number;
+  /** The same split: user (JS, crypto, libuv) and system (syscalls, and the lab's veth/NAT path they drive). */
+  senderUserMs: number;
+  senderSystemMs: number;
+  receiverUserMs: number;
+  receiverSystemMs: number;
 }
 
 function mb(values: readonly number[]): string {
@@ -92,6 +97,10 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
                 ms: Number(received.ms),
                 bytesPerSecond: bytes / (Number(received.ms) / 1000),
                 cpuSeconds: (Number(received.cpuMs) + Number(sent.cpuMs)) / 1000,
+                senderUserMs: Number(sent.userMs),
+                senderSystemMs: Number(sent.systemMs),
+                receiverUserMs: Number(received.userMs),
+                receiverSystemMs: Number(received.systemMs),
               };
               if (!warm) ours.push(r);
               context.log(`${key} ${label} buddylink: ${megabytes(r.bytesPerSecond).toFixed(1)} MB/s`);

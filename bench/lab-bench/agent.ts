@@ -81,7 +81,16 @@ function answer(connection: PeerConnection): void {
   });
   connection.on('end', () => {
     const ms = bytes > 0 ? performance.now() - firstAt : 0;
-    emit({ event: 'received', path: connection.path, bytes, ms, cpuMs: cpuMs(cpuAtFirst) });
+    const cpu = process.cpuUsage(cpuAtFirst);
+    emit({
+      event: 'received',
+      path: connection.path,
+      bytes,
+      ms,
+      cpuMs: cpuMs(cpuAtFirst),
+      userMs: cpu.user / 1000,
+      systemMs: cpu.system / 1000,
+    });
     connection.end(Buffer.from([ACK_BYTE]));
   });
 }
@@ -136,6 +145,8 @@ async function connect(command: Extract<Command, { cmd: 'connect' }>): Promise<v
       acked,
       ms: performance.now() - writeStarted,
       cpuMs: cpuMs(cpuAtStart),
+      userMs: process.cpuUsage(cpuAtStart).user / 1000,
+      systemMs: process.cpuUsage(cpuAtStart).system / 1000,
     });
   }
   connection.destroy();
