@@ -50,7 +50,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
   const { ctx, buddy, session, scope } = t;
   const stream = ctx.socket.createStream(() => true);
-  const puncher = new Puncher(ctx.socket, session, scope, t.intervalMs);
+  const puncher = new Puncher(ctx.socket, session, scope, 'initiator', t.intervalMs);
   const cleanup = () => {
     puncher.stop();
     if (!stream.connected) stream.destroy();
@@ -111,7 +111,7 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
   const { ctx, from, offer } = a;
   const remoteId = offer.streamId;
   if (remoteId === undefined) throw new ClientError('BAD_OFFER', 'offer without a stream id');
-  const puncher = new Puncher(ctx.socket, offer.session, offer.scope, a.intervalMs);
+  const puncher = new Puncher(ctx.socket, offer.session, offer.scope, 'answerer', a.intervalMs);
   let connected = false;
   const stream = ctx.socket.createStream((port, host) => {
     if (connected || !puncher.hasHeard({ host, port })) return true;

@@ -1,6 +1,6 @@
 import { type Endpoint, formatEndpoint } from '../protocol/index.js';
 import type { PeerSocket } from './peer-socket.js';
-import { decodePunchPacket, encodePunchPacket, type PunchScope } from './punch-packet.js';
+import { decodePunchPacket, encodePunchPacket, type PunchRole, type PunchScope } from './punch-packet.js';
 
 const key = (e: Endpoint) => formatEndpoint(e);
 
@@ -24,6 +24,7 @@ export class Puncher {
     private readonly socket: PeerSocket,
     private readonly session: string,
     private readonly scope: PunchScope,
+    private readonly role: PunchRole,
     private readonly intervalMs: number,
   ) {}
 
@@ -52,18 +53,28 @@ export class Puncher {
   }
 
   private probe(): void {
-    const packet = encodePunchPacket({ kind: 'probe', scope: this.scope, session: this.session });
+    const packet = encodePunchPacket({
+      kind: 'probe',
+      scope: this.scope,
+      session: this.session,
+      role: this.role,
+    });
     for (const [k, c] of this.candidates) if (!this.acked.has(k)) this.socket.send(packet, c);
   }
 
   private onPacket(packet: Buffer, from: Endpoint): void {
     const p = decodePunchPacket(packet);
     if (!p || p.session !== this.session || p.scope !== this.scope) return;
+    // Our own probe, come back through an address we share with the buddy's LAN: not the buddy.
+    if (p.role === this.role) return;
     const k = key(from);
     if (p.kind === 'probe') {
       this.heard.add(k);
       if (!this.candidates.has(k)) this.candidates.set(k, from);
-      this.socket.send(encodePunchPacket({ kind: 'ack', scope: this.scope, session: this.session }), from);
+      this.socket.send(
+        encodePunchPacket({ kind: 'ack', scope: this.scope, session: this.session, role: this.role }),
+        from,
+      );
       return;
     }
     this.acked.add(k);
