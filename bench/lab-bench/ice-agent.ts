@@ -36,6 +36,9 @@ nodeDataChannel.initLogger('Error', (level, message) => process.stderr.write(`${
 let pc: PeerConnection | undefined;
 let channel: DataChannel | undefined;
 let currentRun = -1;
+let hasRemoteDescription = false;
+let pendingCandidates: { candidate: string; mid: string }[] = [];
+let early: { run: number; candidate: string; mid: string }[] = [];
 
 function emit(line: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -51,6 +54,9 @@ function sendSignal(run: number, signal: Signal): void {
 
 function newPeer(run: number): PeerConnection {
   currentRun = run;
+  hasRemoteDescription = false;
+  pendingCandidates = early.filter((c) => c.run === run);
+  early = early.filter((c) => c.run > run);
   const peer = new nodeDataChannel.PeerConnection(`${config.role}-${run}`, { iceServers: [config.stun] });
   peer.onLocalDescription((sdp, type) => sendSignal(run, { type, sdp }));
   peer.onLocalCandidate((candidate, mid) => sendSignal(run, { candidate, mid }));
@@ -100,9 +106,22 @@ function handle(command: Command): void {
           dc.sendMessage('R');
         });
       }
-      if (!pc || command.run !== currentRun) return;
-      if ('type' in command.signal) pc.setRemoteDescription(command.signal.sdp, command.signal.type);
-      else pc.addRemoteCandidate(command.signal.candidate, command.signal.mid);
+      if (!pc || command.run !== currentRun) {
+        // The answerer may hear a candidate of the next run before that run's offer.
+        if (command.run > currentRun && 'candidate' in command.signal)
+          early.push({ run: command.run, ...command.signal });
+        return;
+      }
+      if ('type' in command.signal) {
+        pc.setRemoteDescription(command.signal.sdp, command.signal.type);
+        hasRemoteDescription = true;
+        for (const c of pendingCandidates.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
+      } else if (hasRemoteDescription) {
+        pc.addRemoteCandidate(command.signal.candidate, command.signal.mid);
+      } else {
+        // A trickled candidate may overtake the description it belongs to: hold it until then.
+        pendingCandidates.push(command.signal);
+      }
       return;
     }
     case 'close':
