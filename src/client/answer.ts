@@ -10,7 +10,8 @@ import { PeerConnection } from './peer-connection.js';
 import { openRelay } from './relay-path.js';
 import { awaitChosen } from './secure-channel.js';
 
-/** Answer sessions held at once; offers beyond are ignored (a buddy cannot make us punch without end). */
+/** Sessions being answered at once (not yet chosen or failed); offers beyond are declined, so a buddy
+ * cannot make us punch without end. Settled sessions are only remembered, and do not count. */
 const MAX_ANSWER_SESSIONS = 32;
 
 const PATH_OF: Record<SignalBody['scope'], PathName> = { local: 'lan', global: 'internet', relay: 'relay' };
@@ -19,6 +20,8 @@ interface AnswerSession {
   started: number;
   attempts: PathAttempt[];
   chosen: boolean;
+  /** Paths of this session still being answered. */
+  inFlight: number;
   scopes: Set<SignalBody['scope']>;
   timer: NodeJS.Timeout;
 }
@@ -42,11 +45,15 @@ export class Answerer {
     const id = `${from}/${offer.session}`;
     let session = this.sessions.get(id);
     if (!session) {
-      if (this.sessions.size >= MAX_ANSWER_SESSIONS) return;
+      if (this.activeSessions() >= MAX_ANSWER_SESSIONS) {
+        this.decline(from, offer, 'too many connection attempts at once; try again');
+        return;
+      }
       session = {
         started: performance.now(),
         attempts: [],
         chosen: false,
+        inFlight: 0,
         scopes: new Set(),
         timer: setTimeout(() => this.sessions.delete(id), this.timeouts.answerSessionTimeoutMs),
       };
@@ -58,6 +65,23 @@ export class Answerer {
     void this.answer(from, offer, session);
   }
 
+  private activeSessions(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (!s.chosen && s.inFlight > 0) n++;
+    return n;
+  }
+
+  private decline(from: string, offer: SignalBody, reason: string): void {
+    const body: SignalBody = {
+      session: offer.session,
+      purpose: 'abort',
+      scope: offer.scope,
+      addresses: [],
+      reason,
+    };
+    this.ctx.request('signal', { to: from, body }).catch(() => {});
+  }
+
   close(): void {
     for (const session of this.sessions.values()) clearTimeout(session.timer);
     this.sessions.clear();
@@ -67,6 +91,7 @@ export class Answerer {
     const path = PATH_OF[offer.scope];
     const clock = new AttemptClock(path, session.attempts);
     let secret: NoiseSecretStream | undefined;
+    session.inFlight++;
     try {
       const pinnedKey = await this.ctx.pinnedKey(from);
       secret =
@@ -104,6 +129,8 @@ export class Answerer {
     } catch (error) {
       secret?.destroy();
       if (!session.chosen) clock.finish(false, reasonOf(error));
+    } finally {
+      session.inFlight--;
     }
   }
 

@@ -153,3 +153,22 @@ test('over IPv6 loopback, STUN answers with the IPv6 address and every path work
     await closeAll(alice, bob, server);
   }
 });
+
+test('many connections in a row all succeed: settled answers do not count against the answer limit', async () => {
+  const server = await startTestServer({ messagesPerSecond: 1000, messageBurst: 1000 });
+  const [alice, bob] = await buddyPair(server);
+  bob.on('connection', (c) => {
+    c.resume();
+    c.on('end', () => c.end());
+  });
+  try {
+    for (let i = 0; i < 40; i++) {
+      const connection = await alice.connect('bob', { path: 'lan' });
+      connection.end();
+      connection.resume();
+      await new Promise((closed) => connection.once('close', closed));
+    }
+  } finally {
+    await closeAll(alice, bob, server);
+  }
+});
