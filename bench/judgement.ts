@@ -83,7 +83,7 @@ const LOADS: readonly LoadShape[] = [
 
 interface RunFigures extends JudgeResult {
   serverCpuSeconds: number;
-  /** Longest time the server's event loop was blocked during the measured window (µs). */
+  /** Longest event-loop delay of the server in the measured window (µs). */
   serverLoopDelayMaxUs: number;
 }
 
@@ -189,7 +189,7 @@ async function measurePopulation(
         };
         runs[load.key] = [...(runs[load.key] ?? []), figures];
         context.log(
-          `N=${users} run ${runIndex + 1}/${context.runs} ${load.label(size)}: ${Math.round(result.perSecond)}/s p50 ${Math.round(result.p50Us)} µs p99 ${Math.round(result.p99Us)} µs, refused ${result.refused}, server CPU ${Math.round((100 * figures.serverCpuSeconds) / (result.measuredMs / 1000))}%, server loop blocked up to ${(loop.maxUs / 1000).toFixed(1)} ms`,
+          `N=${users} run ${runIndex + 1}/${context.runs} ${load.label(size)}: ${Math.round(result.perSecond)}/s p50 ${Math.round(result.p50Us)} µs p99 ${Math.round(result.p99Us)} µs, refused ${result.refused}, server CPU ${Math.round((100 * figures.serverCpuSeconds) / (result.measuredMs / 1000))}%, server event-loop delay up to ${(loop.maxUs / 1000).toFixed(1)} ms`,
         );
       }
     }
@@ -342,7 +342,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       `population per N: N accounts (SQLite, written through src/store before start), ${2 * BUDDIES_PER_SIDE} accepted ring buddies each, all N logged on over WebSocket from their own 127.x.y.z (token logon), presence on; pairs of users share a source address so some answers are "same"`,
       `load: ${Math.min(size.askers, populations[0] ?? size.askers)}–${size.askers} askers spread over the population, each asking sameNat about its own buddies in turn; closed loop with ${size.window} in flight (saturation); open loop at ${size.ratePerSecond.toLocaleString('en-US')}/s (sent when due whether or not earlier ones were answered; latency from the send, the generator's own send lag reported apart); closed loop with 1 in flight (latency alone); warm-up ${size.warmupMs} ms, measured ${size.measureMs} ms, ${context.runs} runs per N`,
       'server options: defaults (including the WebSocket heartbeat, which pings every client every 30 s) except --log-level warn and the per-connection request rate raised to 1,000,000/s (so the few askers are never RATE_LIMITED: the limiter still runs, it just never refuses)',
-      "server loop blocked = the longest event-loop delay of the server process in the measured window (perf_hooks.monitorEventLoopDelay inside the server's process): a stall there delays every judgement, whatever caused it",
+      "server loop delay = the longest event-loop delay of the server process in the measured window (perf_hooks.monitorEventLoopDelay inside the server's process): its own stalls (a synchronous sweep) and the time it waited for its core on a shared machine, both of which delay every judgement waiting behind them",
       'figures: median (min–max) over runs; latency = request→reply round trip at the generator, in µs',
     ],
     columns: [
@@ -355,7 +355,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       'server CPU %',
       'per server CPU-s',
       'generator CPU %',
-      'server loop blocked max ms',
+      'server loop delay max ms',
       'refused',
     ],
     rows,

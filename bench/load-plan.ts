@@ -48,7 +48,7 @@ export interface ServerChild {
   readonly ws: string;
   memory(): Promise<NodeJS.MemoryUsage>;
   stats(): Promise<{ connections: number; devicesOnline: number }>;
-  /** Event-loop blocking of the server since the last reset: p99 and max, µs. */
+  /** Event-loop delay of the server (its own stalls and waits for its core) since the last reset: p99 and max, µs. */
   loopDelay(reset: boolean): Promise<{ p99Us: number; maxUs: number }>;
   /** CPU profile of the server from now until profileStop (bench/load-server.ts). */
   profileStart(): Promise<void>;

@@ -15,7 +15,7 @@ import { serveCommands } from './load-process.js';
  *   {cmd:'stats'}   connections and logged-on devices as the server itself counts them
  *   {cmd:'profile-start'} / {cmd:'profile-stop', path}   V8 CPU profile (what --cpu-prof records) of the
  *                   measured phase only, without the start-up and the tens of thousands of logons before it
- *   {cmd:'loop-delay-reset'} / {cmd:'loop-delay'}   how long the server's event loop was blocked since
+ *   {cmd:'loop-delay-reset'} / {cmd:'loop-delay'}   how late the server's event loop ran since
  *                   the reset (p99, max in µs): a stall shows here whoever caused it
  *   {cmd:'heap-snapshot', path}   after a GC, a V8 heap snapshot (what holds the bytes per client)
  *   {cmd:'stop'}    graceful close, then exit (so that --cpu-prof writes its profile)
