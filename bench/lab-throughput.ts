@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
 import { hottestFunctions, newestProfile } from './harness/cpu-profile.js';
+import { requireTool } from './harness/processes.js';
 import { type IperfRun, iperfPort, prepareIperf, runIperf } from './lab-bench/iperf.js';
 import { LIMITS, PATH_TOPOLOGIES, SIZES } from './lab-bench/options.js';
 import {
@@ -48,6 +49,8 @@ function mb(values: readonly number[]): string {
 async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   const size = context.smoke ? SIZES.smoke : SIZES.full;
   const paths = context.smoke ? PATH_TOPOLOGIES.filter((p) => p.path === 'relay') : PATH_TOPOLOGIES;
+  // The peer must be there (installed with apt-get as root when missing, as for coturn).
+  if (!requireTool('iperf3', 'iperf3', context.log)) throw new Error('iperf3 is not installed');
   const loadBefore = loadNote('before');
   const rows: (string | number)[][] = [];
   const notes: string[] = [];
