@@ -121,6 +121,8 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
     if (this.closed) return;
     const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
     if (!this.writableEnded && !this.readableEnded) this.destroy();
+    // Nobody reads any more: drain what is left so the end can arrive and the stream close itself.
+    else this.resume();
     const timer = setTimeout(() => this.destroy(), graceMs);
     timer.unref();
     await closed;
