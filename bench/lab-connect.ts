@@ -27,6 +27,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const loadBefore = loadNote('before');
   const results: Record<string, ConnectSeries> = {};
+  const delayModes = new Set<string>();
   for (const p of paths) {
     const world = await World.open({
       topology: p.topology,
@@ -36,6 +37,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
         profileDir && user === 'alice' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     });
     try {
+      delayModes.add(world.delayMode);
       context.log(`${p.path}: lab ${p.topology}+${INTERNET_DELAY_MS}ms up (${world.lab.runId})`);
       results[p.path] = await measureConnects(
         world,
@@ -101,7 +103,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   return {
     title: `Connect time in the NAT lab (${INTERNET_DELAY_MS} ms one-way on internet links): buddylink vs WebRTC ICE`,
     setup: [
-      `labs: lan = one-nat, internet = two-nats (endpoint-independent NATs), relay = udp-blocked (path forced to relay: auto would first spend its 5 s internet try); ${INTERNET_DELAY_MS} ms netem delay on each internet link's egress (alice ↔ server RTT 40 ms, alice ↔ bob over the internet RTT 40 ms)`,
+      `labs: lan = one-nat, internet = two-nats (endpoint-independent NATs), relay = udp-blocked (path forced to relay: auto would first spend its 5 s internet try); ${INTERNET_DELAY_MS} ms delay on each internet link's egress (alice ↔ server RTT 40 ms, alice ↔ bob over the internet RTT 40 ms), made by ${[...delayModes].join(', ')} (netem: tc qdisc; wire: lab/delay-wire.py where the kernel has no netem)`,
       'buddylink: alice and bob logged on (persistent processes), bob listening; alice calls connect(bob); bob writes one byte on the verified stream as soon as it has the connection; timed in alice from connect() to reading that byte. Global-address cache off (STUN on every connect)',
       "ICE: node-datachannel (libdatachannel + libjuice), offerer in alice, answerer in bob, STUN at the lab server; fresh PeerConnection per run; timed in the offerer from new PeerConnection to data channel open; signalling (offer/answer + trickled candidates) either through a WebSocket server in the lab server host, opened beforehand (same hops as ours), or through this process's pipes (free, instant: ICE's lower bound)",
       `${size.warmups} warm-up + ${context.runs} measured runs per path, interleaved buddylink / ICE(server) / ICE(pipe), order alternating; figures: median (min–max) in ms; ratio = paired per run`,
@@ -109,7 +111,13 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
     columns: ['path', 'what', 'ms', 'ratio vs ICE'],
     rows,
     notes,
-    data: { delayMs: INTERNET_DELAY_MS, results, ratios, summary: summarise(results) },
+    data: {
+      delayMs: INTERNET_DELAY_MS,
+      delayModes: [...delayModes],
+      results,
+      ratios,
+      summary: summarise(results),
+    },
   };
 }
 

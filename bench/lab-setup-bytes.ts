@@ -35,6 +35,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   const paths = context.smoke ? PATH_TOPOLOGIES.filter((p) => p.path === 'internet') : PATH_TOPOLOGIES;
   const loadBefore = loadNote('before');
   const results: Record<string, ConnectSeries> = {};
+  const delayModes = new Set<string>();
   for (const p of paths) {
     const world = await World.open({
       topology: p.topology,
@@ -42,6 +43,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       globalAddressTtlMs: 0,
     });
     try {
+      delayModes.add(world.delayMode);
       context.log(`${p.path}: lab ${p.topology}+${INTERNET_DELAY_MS}ms up (${world.lab.runId})`);
       results[p.path] = await measureConnects(
         world,
@@ -114,7 +116,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       "counted with nftables counters (not a capture) in the output hook of alice's and bob's hosts: IP packet length incl. IP/UDP/TCP headers, both hosts summed; bytes the server or routers send are not counted for either side",
       'window: from just before connect() (ICE: new PeerConnection) until the initiator has read the first byte from the other side, plus 500 ms of trailing setup packets',
       "columns: STUN = UDP to the server's STUN port; peer = everything else (punches, UDX, Noise handshake; ICE checks, DTLS, SCTP, DCEP; the relay WebSocket); signalling = TCP from the clients to the server that carries their signalling (buddylink control channel incl. the same-NAT judgement; ICE: WebSocket signalling server in the same host, opened beforehand)",
-      `labs as lab-connect; ${size.warmups} warm-up + ${context.runs} measured runs per path, interleaved; figures: median (min–max) bytes`,
+      `labs as lab-connect (delay made by ${[...delayModes].join(', ')}); ${size.warmups} warm-up + ${context.runs} measured runs per path, interleaved; figures: median (min–max) bytes`,
     ],
     columns: [
       'path',
@@ -127,7 +129,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
     ],
     rows,
     notes,
-    data: { delayMs: INTERNET_DELAY_MS, results, summary },
+    data: { delayMs: INTERNET_DELAY_MS, delayModes: [...delayModes], results, summary },
   };
 }
 

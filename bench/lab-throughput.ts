@@ -54,7 +54,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   const loadBefore = loadNote('before');
   const rows: (string | number)[][] = [];
   const notes: string[] = [];
-  const data: Record<string, { ours: OurRun[]; iperf: IperfRun[] }> = {};
+  const data: Record<string, { ours: OurRun[]; iperf: IperfRun[]; delayMode: string }> = {};
   for (const delayMs of size.throughputDelays) {
     for (const p of paths) {
       const key = `${p.path}@${delayMs}ms`;
@@ -73,6 +73,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       });
       const ours: OurRun[] = [];
       const iperf: IperfRun[] = [];
+      const delayMode = world.delayMode;
       try {
         context.log(`${key}: lab ${p.topology} up (${world.lab.runId})`);
         const target = await prepareIperf(world, p.path);
@@ -125,7 +126,11 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       } finally {
         await world.close();
       }
-      data[key] = { ours, iperf };
+      data[key] = { ours, iperf, delayMode };
+      if (delayMode === 'wire' && p.path !== 'lan')
+        notes.push(
+          `${key}: the delay is lab/delay-wire.py (no netem in this kernel), a user-space forwarder with GSO capped at one segment: it bounds both sides' rate on this path, so this row measures the wire, not the peers`,
+        );
       const r = pairedRatio(
         ours.map((x) => x.bytesPerSecond),
         iperf.map((x) => x.bytesPerSecond),
@@ -163,7 +168,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       `iperf3 3.12 TCP, one stream, ${size.iperfAmount.join(' ')}, from alice to bob; rate = iperf3's receiver-side sum`,
       'server relay caps raised for the benchmark (--relay-bytes-per-second, --relay-max-bytes; defaults are 8 MiB/s and 256 MiB per session, operator policy)',
       'MB per CPU-s: bytes moved per CPU-second of both ends (buddylink: process.cpuUsage of sender and receiver over the transfer; iperf3: its own cpu_utilization_percent of client and server): the figure that a loaded, shared machine moves least',
-      `delay = one-way netem delay on each internet link's egress (0 = none); ${size.warmups} warm-up + ${context.runs} measured runs, interleaved, order alternating; figures: median (min–max) MB/s (10^6 bytes)`,
+      `delay = one-way delay on each internet link's egress (0 = none; tc netem, or lab/delay-wire.py where the kernel has no netem); ${size.warmups} warm-up + ${context.runs} measured runs, interleaved, order alternating; figures: median (min–max) MB/s (10^6 bytes)`,
     ],
     columns: [
       'path',

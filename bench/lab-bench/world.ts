@@ -68,6 +68,15 @@ export class World {
     return world;
   }
 
+  /**
+   * How the lab makes its delay: 'netem' (kernel qdisc) or 'wire' (lab/delay-wire.py, a user-space
+   * forwarder with GSO capped at one segment, where the kernel has no netem): reports must say which,
+   * since the wire also caps throughput on delayed links.
+   */
+  get delayMode(): string {
+    return this.lab.plan.delayMs > 0 ? this.lab.plan.delayMode : 'none';
+  }
+
   get serverUrl(): string {
     return `ws://${LAB_ADDRESSES.server}:${LAB_PORTS.control}`;
   }
