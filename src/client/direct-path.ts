@@ -57,6 +57,7 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
   };
   t.signal.addEventListener('abort', cleanup, { once: true });
   try {
+    puncher.listen();
     t.onStage?.("waiting for the buddy's answer");
     const answered = ctx.awaitAnswer(buddy, session, scope, t.answerTimeoutMs, t.signal);
     answered.catch(() => {});
@@ -122,6 +123,8 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
   const stopAt = setTimeout(() => puncher.stop(), a.timeoutMs);
   stopAt.unref();
   try {
+    // Punch while the answer travels: the offerer starts as soon as it has it (S106/S124).
+    puncher.start(offer.addresses);
     await ctx.request('signal', {
       to: from,
       body: {
@@ -132,7 +135,6 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
         streamId: stream.id,
       },
     });
-    puncher.start(offer.addresses);
     return await secureAndVerify(stream, {
       keyPair: ctx.keyPair,
       pinnedKey: a.pinnedKey,

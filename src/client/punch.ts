@@ -28,11 +28,17 @@ export class Puncher {
     private readonly intervalMs: number,
   ) {}
 
+  /** Hears and acknowledges the buddy's probes before we know its addresses (they may come first). */
+  listen(): void {
+    this.unlisten ??= this.socket.onPunchPacket((packet, from) => this.onPacket(packet, from));
+  }
+
+  /** Probes every candidate now and every interval until stopped. */
   start(candidates: Endpoint[]): void {
+    this.listen();
     for (const c of candidates) if (this.socket.canReach(c)) this.candidates.set(key(c), c);
-    this.unlisten = this.socket.onPunchPacket((packet, from) => this.onPacket(packet, from));
     this.probe();
-    this.timer = setInterval(() => this.probe(), this.intervalMs);
+    this.timer ??= setInterval(() => this.probe(), this.intervalMs);
   }
 
   /** True when `from` sent a probe of this session. */
