@@ -4,6 +4,7 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { assertNothingLeft } from '../../lab/cleanup.js';
 import type { Lab } from '../../lab/lab.js';
+import { LAB_DEFAULTS } from '../../lab/options.js';
 
 /**
  * What the lab tests share: the can-we-run check (skip locally, fail under CI), a driver for the
@@ -30,6 +31,20 @@ function probeLab(): string | null {
       execFileSync(tool, [arg], { stdio: 'ignore' });
     } catch {
       return `the NAT lab needs \`${tool}\` (apt install ${tool === 'ip' ? 'iproute2' : 'nftables'})`;
+    }
+  }
+  // Root without the capabilities (an unprivileged container) cannot make namespaces or tables.
+  const probe = `${LAB_DEFAULTS.namespacePrefix}check-${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', probe], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'exec', probe, 'nft', 'add', 'table', 'inet', 'probe'], { stdio: 'ignore' });
+  } catch {
+    return 'the NAT lab cannot create network namespaces and nftables tables here (CAP_NET_ADMIN, CAP_SYS_ADMIN)';
+  } finally {
+    try {
+      execFileSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+    } catch {
+      // it was never made
     }
   }
   return null;
