@@ -39,9 +39,11 @@ const SCOPE_OF: Record<'lan' | 'internet', DirectScope> = { lan: 'local', intern
 
 /**
  * The whole connect, read top to bottom (SPEC §3.2–3.4, §4.1):
- *  1. S1–S4 judge: same NAT or not (the server's one bit, or the variant S201–S207).
- *  2. Same NAT → the LAN path (S51–S54); the internet path starts in parallel after a head start.
- *     Different → the internet path only (S101–S106): local addresses never leave (§4.4).
+ *  1. S1–S4 judge: same NAT or not (the server's one bit, or the variant S201–S207). Only the LAN
+ *     try waits for it: global addresses may go to any accepted buddy setting up a session (§4.4),
+ *     so the global exchange (S101–S105) starts at once, its punching held back meanwhile.
+ *  2. Same NAT → the LAN path (S51–S54); the internet punching starts after the LAN's head start.
+ *     Different → the internet path only (S106): local addresses never leave (§4.4).
  *  3. The first path whose peer proves the pinned key wins; the others are cancelled.
  *  4. No direct path → the relay (§4.3).
  * Every try lands in `attempts` with its time and, if it failed, why.
@@ -64,26 +66,18 @@ export async function connectToBuddy(
     onAttempt: options.onAttempt,
   };
 
-  // S101 costs one STUN round trip: start it now so the internet try finds the answer ready.
-  if (choice === 'auto' || choice === 'internet') ctx.ownGlobalAddress(timeouts).catch(() => {});
-
-  let same = false;
-  if (choice === 'auto' || choice === 'lan') {
-    same =
-      options.judge === 'client'
-        ? await judgeOnClient(ctx, buddy, timeouts, options.prefix)
-        : await askSameNat(ctx, buddy);
-  }
+  const judged: Promise<boolean> =
+    choice !== 'auto' && choice !== 'lan'
+      ? Promise.resolve(false)
+      : options.judge === 'client'
+        ? judgeOnClient(ctx, buddy, timeouts, options.prefix)
+        : askSameNat(ctx, buddy);
+  judged.catch(() => {});
 
   let winner: Winner | undefined;
-  if (choice === 'lan' && !same) {
-    new AttemptClock('lan', story.attempts, story.onAttempt).finish(
-      false,
-      'judged a different NAT: local addresses are not sent (S3, §4.4)',
-    );
-  } else if (choice !== 'relay') {
-    winner = await raceDirectPaths(story, {
-      lan: same && (choice === 'auto' || choice === 'lan'),
+  if (choice !== 'relay') {
+    winner = await raceDirectPaths(story, judged, {
+      lan: choice === 'auto' || choice === 'lan',
       internet: choice === 'auto' || choice === 'internet',
     });
   }
@@ -117,9 +111,13 @@ function definedOnly(options: object): Partial<Timeouts> {
   return out as Partial<Timeouts>;
 }
 
-/** Steps 2–3: the LAN try with a head start, the internet try overlapping it; first verified wins. */
+/**
+ * Steps 1–3: the LAN try once judged same NAT, with a head start; the internet exchange from the
+ * start, punching once the judgement says "different" or the head start is over; first verified wins.
+ */
 async function raceDirectPaths(
   story: Story,
+  judged: Promise<boolean>,
   plan: { lan: boolean; internet: boolean },
 ): Promise<Winner | undefined> {
   const controllers: AbortController[] = [];
@@ -128,9 +126,12 @@ async function raceDirectPaths(
   // Read through functions: the closures below run across awaits, so narrowing must not stick.
   const winner = (): Winner | undefined => won;
   const failedFatally = (): boolean => fatal !== undefined;
+  const stopAll = (error: unknown) => {
+    fatal ??= error;
+    for (const c of controllers) c.abort();
+  };
 
-  const run = async (path: 'lan' | 'internet', timeoutMs: number, startAfter?: Promise<unknown>) => {
-    if (startAfter) await startAfter;
+  const run = async (path: 'lan' | 'internet', timeoutMs: number, beforePunch?: Promise<unknown>) => {
     if (winner() || failedFatally()) return;
     const clock = new AttemptClock(path, story.attempts, story.onAttempt);
     const controller = new AbortController();
@@ -153,6 +154,7 @@ async function raceDirectPaths(
         intervalMs: timeouts.punchIntervalMs,
         handshakeTimeoutMs: timeoutMs,
         signal: controller.signal,
+        ...(beforePunch ? { beforePunch } : {}),
         onStage: (s) => {
           stage = s;
         },
@@ -167,14 +169,13 @@ async function raceDirectPaths(
       clock.finish(true);
       for (const c of controllers) if (c !== controller) c.abort();
     } catch (error) {
-      if (isFatal(error)) {
-        fatal ??= error;
-        for (const c of controllers) c.abort();
-      }
+      if (isFatal(error)) stopAll(error);
+      // Offline, not a buddy, judgement refused: no path failed, the whole connect did.
+      if (failedFatally()) return;
       const earlier = winner();
       const reason = earlier
         ? `superseded by ${earlier.path}`
-        : controller.signal.aborted && !failedFatally()
+        : controller.signal.aborted
           ? `timed out after ${timeoutMs} ms while ${stage}`
           : reasonOf(error);
       clock.finish(false, reason);
@@ -184,9 +185,32 @@ async function raceDirectPaths(
   };
 
   const { timeouts } = story;
-  const lan = plan.lan ? run('lan', timeouts.lanTimeoutMs) : Promise.resolve();
-  const headStart = plan.lan ? Promise.race([lan, delay(timeouts.lanHeadStartMs)]) : undefined;
-  const internet = plan.internet ? run('internet', timeouts.internetTimeoutMs, headStart) : Promise.resolve();
+  const judgement = judged.then(
+    (same) => same,
+    (error: unknown) => {
+      stopAll(error);
+      return undefined;
+    },
+  );
+  const lan = plan.lan
+    ? judgement.then(async (same) => {
+        if (same) return run('lan', timeouts.lanTimeoutMs);
+        if (same === false && !plan.internet) {
+          new AttemptClock('lan', story.attempts, story.onAttempt).finish(
+            false,
+            'judged a different NAT: local addresses are not sent (S3, §4.4)',
+          );
+        }
+      })
+    : Promise.resolve();
+  const punchGate = plan.lan
+    ? judgement.then((same) => {
+        if (same === undefined) throw fatal;
+        return same ? Promise.race([lan, delay(timeouts.lanHeadStartMs)]) : undefined;
+      })
+    : Promise.resolve();
+  punchGate.catch(() => {});
+  const internet = plan.internet ? run('internet', timeouts.internetTimeoutMs, punchGate) : Promise.resolve();
   await Promise.all([lan, internet]);
   if (!won && fatal) throw fatal;
   return won;

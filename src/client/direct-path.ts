@@ -20,6 +20,8 @@ export interface DirectTry {
   intervalMs: number;
   handshakeTimeoutMs: number;
   signal: AbortSignal;
+  /** Punching waits for this (the judgement, the LAN's head start); the exchange does not. */
+  beforePunch?: Promise<unknown>;
   /** Told each step as it starts, so a timeout can say where it stopped. */
   onStage?: (stage: string) => void;
 }
@@ -70,6 +72,10 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
       throw new ClientError('DECLINED', `the buddy declined: ${answer.reason ?? 'no reason given'}`);
     }
     if (answer.addresses.length === 0) throw new ClientError('NO_ADDRESSES', 'the buddy offered no address');
+    if (t.beforePunch) {
+      t.onStage?.('waiting for the LAN try (same-NAT head start)');
+      await abortable(t.beforePunch, t.signal);
+    }
     t.onStage?.('punching');
     puncher.start(answer.addresses);
     const via = await abortable(puncher.firstAck(), t.signal);
