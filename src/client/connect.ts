@@ -45,7 +45,8 @@ const SCOPE_OF: Record<'lan' | 'internet', DirectScope> = { lan: 'local', intern
  *  2. Same NAT → the LAN path (S51–S54); the internet punching starts after the LAN's head start.
  *     Different → the internet path only (S106): local addresses never leave (§4.4).
  *  3. The first path whose peer proves the pinned key wins; the others are cancelled.
- *  4. No direct path → the relay (§4.3).
+ *  4. No direct path → the relay (§4.3): when the direct tries have failed, or are still trying
+ *     after the relay's own head start (a symmetric NAT makes punching wait out its timeout).
  * Every try lands in `attempts` with its time and, if it failed, why.
  */
 export async function connectToBuddy(
@@ -74,14 +75,11 @@ export async function connectToBuddy(
         : askSameNat(ctx, buddy);
   judged.catch(() => {});
 
-  let winner: Winner | undefined;
-  if (choice !== 'relay') {
-    winner = await raceDirectPaths(story, judged, {
-      lan: choice === 'auto' || choice === 'lan',
-      internet: choice === 'auto' || choice === 'internet',
-    });
-  }
-  if (!winner && (choice === 'auto' || choice === 'relay')) winner = await tryRelay(story);
+  const winner = await racePaths(story, judged, {
+    lan: choice === 'auto' || choice === 'lan',
+    internet: choice === 'auto' || choice === 'internet',
+    relay: choice === 'auto' || choice === 'relay',
+  });
   if (!winner) throw new NoPathError(buddy, story.attempts);
 
   winner.secret.write(Buffer.from([CHOSEN_MARKER]));
@@ -112,13 +110,14 @@ function definedOnly(options: object): Partial<Timeouts> {
 }
 
 /**
- * Steps 1–3: the LAN try once judged same NAT, with a head start; the internet exchange from the
- * start, punching once the judgement says "different" or the head start is over; first verified wins.
+ * Steps 1–4: the LAN try once judged same NAT, with a head start; the internet exchange from the
+ * start, punching once the judgement says "different" or the head start is over; the relay when the
+ * direct tries are over or still running after its head start; first verified wins.
  */
-async function raceDirectPaths(
+async function racePaths(
   story: Story,
   judged: Promise<boolean>,
-  plan: { lan: boolean; internet: boolean },
+  plan: { lan: boolean; internet: boolean; relay: boolean },
 ): Promise<Winner | undefined> {
   const controllers: AbortController[] = [];
   let won: Winner | undefined;
@@ -211,13 +210,37 @@ async function raceDirectPaths(
     : Promise.resolve();
   punchGate.catch(() => {});
   const internet = plan.internet ? run('internet', timeouts.internetTimeoutMs, punchGate) : Promise.resolve();
-  await Promise.all([lan, internet]);
+  const direct = Promise.all([lan, internet]);
+  const relay = plan.relay
+    ? Promise.race([direct, delay(plan.lan || plan.internet ? timeouts.relayHeadStartMs : 0)]).then(
+        async () => {
+          if (winner() || failedFatally()) return;
+          const controller = new AbortController();
+          controllers.push(controller);
+          const secret = await tryRelay(story, controller.signal, winner);
+          if (!secret) return;
+          const earlier = winner();
+          if (earlier) {
+            secret.destroy();
+            return;
+          }
+          won = { path: 'relay', secret };
+          for (const c of controllers) if (c !== controller) c.abort();
+        },
+        () => {},
+      )
+    : Promise.resolve();
+  await Promise.all([direct, relay.catch((error: unknown) => stopAll(error))]);
   if (!won && fatal) throw fatal;
   return won;
 }
 
-/** Step 4: the relay of last resort (§4.3). */
-async function tryRelay(story: Story): Promise<Winner | undefined> {
+/** Step 4: the relay of last resort (§4.3); cancelled when a direct path wins first. */
+async function tryRelay(
+  story: Story,
+  signal: AbortSignal,
+  winner: () => Winner | undefined,
+): Promise<NoiseSecretStream | undefined> {
   const clock = new AttemptClock('relay', story.attempts, story.onAttempt);
   try {
     const secret = await openRelay({
@@ -227,13 +250,23 @@ async function tryRelay(story: Story): Promise<Winner | undefined> {
       pinnedKey: story.pinnedKey,
       isInitiator: true,
       timeoutMs: story.timeouts.relayTimeoutMs,
+      signal,
     });
-    clock.finish(true);
-    return { path: 'relay', secret };
+    const earlier = winner();
+    clock.finish(!earlier, earlier ? `superseded by ${earlier.path}` : undefined);
+    return secret;
   } catch (error) {
-    const forbidden = error instanceof ProtocolError && error.code === 'FORBIDDEN';
-    clock.finish(false, forbidden ? 'the server has the relay switched off' : reasonOf(error));
     if (isFatal(error)) throw error;
+    const forbidden = error instanceof ProtocolError && error.code === 'FORBIDDEN';
+    const earlier = winner();
+    clock.finish(
+      false,
+      earlier
+        ? `superseded by ${earlier.path}`
+        : forbidden
+          ? 'the server has the relay switched off'
+          : reasonOf(error),
+    );
     return undefined;
   }
 }

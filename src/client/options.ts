@@ -23,6 +23,8 @@ export interface Timeouts {
   internetTimeoutMs: number;
   /** The whole relay try: ticket, pairing, handshake. */
   relayTimeoutMs: number;
+  /** Direct tries still running after this long get the relay racing beside them (auto). */
+  relayHeadStartMs: number;
   /** One STUN Binding transaction (RFC 8489 §6.2.1 retransmits inside it). */
   stunTimeoutMs: number;
   /** Interval between hole-punching probes to each candidate address. */
@@ -40,6 +42,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   lanHeadStartMs: 400,
   internetTimeoutMs: 5000,
   relayTimeoutMs: 6000,
+  relayHeadStartMs: 2000,
   stunTimeoutMs: 1500,
   punchIntervalMs: 40,
   globalAddressTtlMs: 20_000,

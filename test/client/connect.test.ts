@@ -172,3 +172,32 @@ test('many connections in a row all succeed: settled answers do not count agains
     await closeAll(alice, bob, server);
   }
 });
+
+test('direct tries still hanging after the relay head start get the relay racing beside them', async () => {
+  const server = await startTestServer();
+  const silent = createSocket('udp4');
+  await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+  const nowhere = [{ host: '127.0.0.1', port: silent.address().port }];
+  const alice = await newAccount(server, 'alice', { localAddresses: nowhere });
+  const bob = await newAccount(server, 'bob', { localAddresses: nowhere });
+  try {
+    await alice.requestBuddy('bob');
+    await bob.acceptBuddy('alice');
+    const incoming = nextConnection(bob);
+    // The LAN leads nowhere and holds the internet try back for its whole (long) head start.
+    const connection = await alice.connect('bob', {
+      lanTimeoutMs: 8000,
+      lanHeadStartMs: 8000,
+      relayHeadStartMs: 300,
+    });
+    assert.equal(connection.path, 'relay');
+    assert.ok(connection.connectMs < 3000, `connected after ${connection.connectMs} ms`);
+    const lan = connection.attempts.find((a) => a.path === 'lan');
+    assert.match(lan?.reason ?? '', /superseded by relay/);
+    connection.end('via the relay');
+    assert.equal((await exchange(await incoming, Buffer.alloc(0))).toString(), 'via the relay');
+  } finally {
+    silent.close();
+    await closeAll(alice, bob, server);
+  }
+});

@@ -93,10 +93,9 @@ test('a buddy online on a device that takes no connections declines every path a
     const started = performance.now();
     const error = await alice.connect('bob').catch((e: unknown) => e);
     assert.ok(error instanceof NoPathError);
-    assert.deepEqual(
-      error.attempts.map((a) => a.path),
-      ['lan', 'internet', 'relay'],
-    );
+    // The internet exchange overlaps the LAN try, so the two may finish in either order; the relay is last.
+    assert.deepEqual(error.attempts.map((a) => a.path).sort(), ['internet', 'lan', 'relay']);
+    assert.equal(error.attempts.at(-1)?.path, 'relay');
     for (const attempt of error.attempts) assert.match(attempt.reason ?? '', /does not take connections/);
     assert.ok(performance.now() - started < 2000, 'declined, not timed out');
   } finally {
