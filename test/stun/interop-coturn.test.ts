@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { findOnPath } from '../../bench/harness/processes.js';
 import { queryStun, startStunServer } from '../../src/stun/index.js';
 
 /**
@@ -14,19 +15,6 @@ import { queryStun, startStunServer } from '../../src/stun/index.js';
  */
 const CLIENT = 'turnutils_stunclient';
 const CLIENT_TIMEOUT_MS = 5000;
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
 
 const SERVER = 'turnserver';
 const SERVER_START_TIMEOUT_MS = 5000;
