@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, ProtocolError, type WireError } from './errors.js';
+import { requestId } from './fields.js';
 import { type Request, type RequestType, requestSchemas } from './requests.js';
 import { PROTOCOL_VERSION } from './version.js';
 
@@ -20,11 +21,7 @@ export type Reply = z.infer<typeof replySchema>;
 
 const envelope = z.object({
   v: z.number().int(),
-  id: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31),
+  id: requestId,
   type: z.string().max(40),
 });
 
@@ -62,7 +59,7 @@ export function parseRequest(text: string): ParsedRequest {
 function readId(json: unknown): number | null {
   if (typeof json !== 'object' || json === null) return null;
   const id = (json as { id?: unknown }).id;
-  return typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= 2 ** 31 ? id : null;
+  return requestId.safeParse(id).success ? (id as number) : null;
 }
 
 function describe(error: z.ZodError): string {

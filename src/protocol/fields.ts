@@ -2,6 +2,13 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { PROTOCOL_LIMITS } from './version.js';
 
+/** A request id, echoed in its reply. */
+export const requestId = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31);
+
 /** User names: lower-case, so that "Alice" and "alice" can never be two accounts. */
 export const userName = z
   .string()

@@ -1,19 +1,21 @@
 import { z } from 'zod';
-import { deviceName, endpoint, password, publicKeyHex, sessionId, sessionToken, userName } from './fields.js';
+import {
+  deviceName,
+  endpoint,
+  password,
+  publicKeyHex,
+  requestId,
+  sessionId,
+  sessionToken,
+  userName,
+} from './fields.js';
 import { PROTOCOL_LIMITS } from './version.js';
 
 /**
  * Every request a client may send on the control channel, one schema per type.
  * The envelope `{v, id, type}` is checked first (see envelope.ts); the rest here.
  */
-const base = {
-  v: z.number().int(),
-  id: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31),
-};
+const base = { v: z.number().int(), id: requestId };
 
 export const accountCreate = z
   .object({
