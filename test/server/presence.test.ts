@@ -98,3 +98,18 @@ test('a device whose peer stops answering pings is logged off and its buddies se
     await alice.client.waitForEvent((e) => e.event === 'presence' && e.user === 'bob' && e.online === false);
   });
 });
+
+test('a device that answers pings stays logged on across many spread heartbeat ticks', async () => {
+  await withServer({ heartbeatSeconds: 0.1 }, async (server) => {
+    const alice = await createUser(server, 'alice');
+    const bob = await createUser(server, 'bob');
+    await makeBuddies(alice, bob);
+    // Ten intervals of 0.1 s, each cut into slots: every slot has pinged bob's socket several times.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const { buddies } = (await alice.client.ok('buddy.list')) as {
+      buddies: Array<{ user: string; online?: boolean }>;
+    };
+    assert.equal(buddies.find((b) => b.user === 'bob')?.online, true);
+    assert.deepEqual(presenceOf(alice.client, 'bob').slice(-1), [true]);
+  });
+});
