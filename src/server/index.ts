@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { MemoryOnlineRegistry } from '../store/memory-online.js';
+import { RelationCachingStore } from '../store/relation-cache.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { type StunServer, startStunServer } from '../stun/server.js';
 import { resolveOptions, type ServerOptions } from './config.js';
@@ -44,7 +45,8 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   const log = createLogger(options.logLevel);
   const metrics = new ServerMetrics();
   const lifecycle = { shuttingDown: false };
-  const store = openSqliteStore(options.dataDir);
+  // This process alone writes its SQLite database, so accepted relations may be cached (consent check).
+  const store = new RelationCachingStore(openSqliteStore(options.dataDir));
   const ctx: ServerContext = {
     options,
     store,
