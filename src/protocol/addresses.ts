@@ -54,8 +54,11 @@ export interface PrefixLengths {
 
 /** S23: true when both addresses are of one family and equal after masking to the family's prefix. */
 export function samePrefix(a: string, b: string, prefix: PrefixLengths): boolean {
-  const x = ipBytes(a);
-  const y = ipBytes(b);
+  return sameBytePrefix(ipBytes(a), ipBytes(b), prefix);
+}
+
+/** samePrefix on addresses already turned into bytes by ipBytes (a caller that keeps them parsed). */
+export function sameBytePrefix(x: Uint8Array, y: Uint8Array, prefix: PrefixLengths): boolean {
   if (x.length !== y.length) return false;
   const bits = x.length === 4 ? prefix.v4 : prefix.v6;
   for (let i = 0; i < x.length; i++) {

@@ -1,4 +1,4 @@
-import { samePrefix } from '../protocol/addresses.js';
+import { ipBytes, sameBytePrefix } from '../protocol/addresses.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { Endpoint } from '../protocol/fields.js';
 import type { Request } from '../protocol/requests.js';
@@ -7,9 +7,32 @@ import { requireOnlineBuddy } from './consent.js';
 import type { ServerContext } from './context.js';
 import type { ControlConnection } from './control-connection.js';
 
+/** Parsed registered addresses kept at most; when full the memo starts over (it only saves parsing). */
+export const PARSED_ADDRESS_MEMO_MAX = 100_000;
+
+/**
+ * Registered addresses as bytes, by address text: parsing both on every judgement was ~5 % of the
+ * server's busy time (BENCHMARKS.md, "Same-NAT judgement", profile), and the same few addresses are
+ * asked about again and again.
+ */
+const parsedAddresses = new Map<string, Uint8Array>();
+
+function addressBytes(host: string): Uint8Array {
+  let bytes = parsedAddresses.get(host);
+  if (!bytes) {
+    bytes = ipBytes(host);
+    if (parsedAddresses.size >= PARSED_ADDRESS_MEMO_MAX) parsedAddresses.clear();
+    parsedAddresses.set(host, bytes);
+  }
+  return bytes;
+}
+
 /** S23: both registered addresses compared after the operator's masks (§0067, SPEC §4.5). */
 export function sameNatBit(ctx: ServerContext, a: Endpoint, b: Endpoint): boolean {
-  return samePrefix(a.host, b.host, { v4: ctx.options.v4Prefix, v6: ctx.options.v6Prefix });
+  return sameBytePrefix(addressBytes(a.host), addressBytes(b.host), {
+    v4: ctx.options.v4Prefix,
+    v6: ctx.options.v6Prefix,
+  });
 }
 
 /**
