@@ -2,10 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
 import { hottestFunctions, newestProfile } from './harness/cpu-profile.js';
-import { type ConnectSeries, measureConnects } from './lab-bench/connect-runs.js';
+import { type ConnectSeries, measureEachPath } from './lab-bench/connect-runs.js';
 import { INTERNET_DELAY_MS, PATH_TOPOLOGIES, SIZES } from './lab-bench/options.js';
 import { loadNote, ms, pairedRatio, ratio, spread, verdict } from './lab-bench/report.js';
-import { World } from './lab-bench/world.js';
 
 /**
  * Issue 6, row 4: time from connect() to the first verified byte, per path, in the NAT lab with
@@ -26,35 +25,17 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   const profileDir = context.profile ? join(context.resultsDir, 'profiles', 'lab-connect') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const loadBefore = loadNote('before');
-  const results: Record<string, ConnectSeries> = {};
-  const delayModes = new Set<string>();
-  for (const p of paths) {
-    const world = await World.open({
-      topology: p.topology,
-      delayMs: INTERNET_DELAY_MS,
-      globalAddressTtlMs: 0,
+  const { results, delayModes } = await measureEachPath(
+    paths,
+    {
+      warmups: size.warmups,
+      runs: context.runs,
+      countBytes: false,
       agentNodeArgs: (user) =>
         profileDir && user === 'alice' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-    });
-    try {
-      delayModes.add(world.delayMode);
-      context.log(`${p.path}: lab ${p.topology}+${INTERNET_DELAY_MS}ms up (${world.lab.runId})`);
-      results[p.path] = await measureConnects(
-        world,
-        {
-          path: p.path,
-          force: p.force,
-          withIce: p.path !== 'relay',
-          warmups: size.warmups,
-          runs: context.runs,
-          countBytes: false,
-        },
-        context.log,
-      );
-    } finally {
-      await world.close();
-    }
-  }
+    },
+    context.log,
+  );
 
   const rows: (string | number)[][] = [];
   const notes: string[] = [];

@@ -1,8 +1,7 @@
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
-import { type ConnectSeries, measureConnects, type SideBytes } from './lab-bench/connect-runs.js';
+import { measureEachPath, type SideBytes } from './lab-bench/connect-runs.js';
 import { INTERNET_DELAY_MS, PATH_TOPOLOGIES, SIZES } from './lab-bench/options.js';
 import { formatSpread, loadNote, pairedRatio, ratio, spread, verdict } from './lab-bench/report.js';
-import { World } from './lab-bench/world.js';
 
 /**
  * Issue 6, row 6: bytes sent to set up a connection, per path, against WebRTC ICE between the same
@@ -34,33 +33,11 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   const size = context.smoke ? SIZES.smoke : SIZES.full;
   const paths = context.smoke ? PATH_TOPOLOGIES.filter((p) => p.path === 'internet') : PATH_TOPOLOGIES;
   const loadBefore = loadNote('before');
-  const results: Record<string, ConnectSeries> = {};
-  const delayModes = new Set<string>();
-  for (const p of paths) {
-    const world = await World.open({
-      topology: p.topology,
-      delayMs: INTERNET_DELAY_MS,
-      globalAddressTtlMs: 0,
-    });
-    try {
-      delayModes.add(world.delayMode);
-      context.log(`${p.path}: lab ${p.topology}+${INTERNET_DELAY_MS}ms up (${world.lab.runId})`);
-      results[p.path] = await measureConnects(
-        world,
-        {
-          path: p.path,
-          force: p.force,
-          withIce: p.path !== 'relay',
-          warmups: size.warmups,
-          runs: context.runs,
-          countBytes: true,
-        },
-        context.log,
-      );
-    } finally {
-      await world.close();
-    }
-  }
+  const { results, delayModes } = await measureEachPath(
+    paths,
+    { warmups: size.warmups, runs: context.runs, countBytes: true },
+    context.log,
+  );
 
   const rows: (string | number)[][] = [];
   const notes: string[] = [];

@@ -1,6 +1,13 @@
 import { controlPortOf, type HostBytes, installCounters, readCounters, resetCounters } from './counters.js';
-import { type BenchPath, ICE_SIGNALLING, type IceSignalling, LIMITS } from './options.js';
-import { type IcePair, pause, type World } from './world.js';
+import {
+  type BenchPath,
+  ICE_SIGNALLING,
+  type IceSignalling,
+  INTERNET_DELAY_MS,
+  LIMITS,
+  type PATH_TOPOLOGIES,
+} from './options.js';
+import { type IcePair, pause, World, type WorldOptions } from './world.js';
 
 /**
  * Repeated connects between alice and bob in one lab, ours and ICE interleaved (alternating who goes
@@ -146,4 +153,44 @@ export async function measureConnects(
     }
   }
   return series;
+}
+
+/**
+ * One lab per path (its topology, 20 ms on the internet links, cold address discovery), the connect
+ * series measured in it, the lab always torn down. Shared by lab-connect (times) and lab-setup-bytes.
+ */
+export async function measureEachPath(
+  paths: readonly (typeof PATH_TOPOLOGIES)[number][],
+  plan: { warmups: number; runs: number; countBytes: boolean; agentNodeArgs?: WorldOptions['agentNodeArgs'] },
+  log: (line: string) => void,
+): Promise<{ results: Record<string, ConnectSeries>; delayModes: Set<string> }> {
+  const results: Record<string, ConnectSeries> = {};
+  const delayModes = new Set<string>();
+  for (const p of paths) {
+    const world = await World.open({
+      topology: p.topology,
+      delayMs: INTERNET_DELAY_MS,
+      globalAddressTtlMs: 0,
+      ...(plan.agentNodeArgs ? { agentNodeArgs: plan.agentNodeArgs } : {}),
+    });
+    try {
+      delayModes.add(world.delayMode);
+      log(`${p.path}: lab ${p.topology}+${INTERNET_DELAY_MS}ms up (${world.lab.runId})`);
+      results[p.path] = await measureConnects(
+        world,
+        {
+          path: p.path,
+          force: p.force,
+          withIce: p.path !== 'relay',
+          warmups: plan.warmups,
+          runs: plan.runs,
+          countBytes: plan.countBytes,
+        },
+        log,
+      );
+    } finally {
+      await world.close();
+    }
+  }
+  return { results, delayModes };
 }
