@@ -107,6 +107,8 @@ export interface DirectAnswer {
   addresses: Endpoint[];
   intervalMs: number;
   timeoutMs: number;
+  /** Aborted when the initiator cancels this path: punching stops and the answer fails at once. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -128,7 +130,13 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
   });
   const stopAt = setTimeout(() => puncher.stop(), a.timeoutMs);
   stopAt.unref();
+  const onAbort = () => {
+    puncher.stop();
+    stream.destroy();
+  };
+  a.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    if (a.signal?.aborted) throw new ClientError('ABORTED', 'the initiator cancelled this path');
     // Punch while the answer travels: the offerer starts as soon as it has it (S106/S124).
     puncher.start(offer.addresses);
     await ctx.request('signal', {
@@ -147,11 +155,13 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
       buddy: from,
       isInitiator: false,
       timeoutMs: a.timeoutMs,
+      ...(a.signal ? { signal: a.signal } : {}),
     });
   } catch (error) {
     stream.destroy();
     throw error;
   } finally {
+    a.signal?.removeEventListener('abort', onAbort);
     clearTimeout(stopAt);
     puncher.stop();
   }
