@@ -86,8 +86,8 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
     t.onStage?.('punching');
     puncher.start(answer.addresses);
     if (scope === 'local' && answer.tcpPort !== undefined) {
-      // Punching goes on meanwhile, so a LAN that refuses TCP costs no extra round trip.
-      const secret = await overTcp(t, answer.addresses, answer.tcpPort);
+      // Punching goes on meanwhile, so a LAN that refuses or drops TCP costs little extra time.
+      const secret = await overTcp(t, answer.addresses, answer.tcpPort, puncher.firstAck());
       if (secret) {
         cleanup();
         return secret;
@@ -114,24 +114,40 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
   }
 }
 
+/** After UDP answered, how much longer TCP may take before the UDX stream is used instead. */
+const TCP_GRACE_AFTER_ACK_MS = 100;
+
 /**
  * The LAN session over TCP: the first answer address that takes a connection, proven by Noise.
- * Undefined when no address took one, so the caller goes on with the UDX stream; the answerer keeps
- * both open until one verifies, and we only open the UDX stream after TCP failed, so both ends agree.
+ * Undefined when no address took one in time (its own timeout, or a grace after the punch's first
+ * ack), so the caller goes on with the UDX stream. The answerer keeps both open until one verifies;
+ * we start a handshake on only one of them, so both ends agree on it.
  */
 async function overTcp(
   t: DirectTry,
   addresses: Endpoint[],
   tcpPort: number,
+  udpAcked: Promise<unknown>,
 ): Promise<NoiseSecretStream | undefined> {
   t.onStage?.('connecting over TCP on the LAN');
+  const dial = new AbortController();
+  const stopDial = () => dial.abort();
+  t.signal.addEventListener('abort', stopDial, { once: true });
+  let grace: NodeJS.Timeout | undefined;
+  void udpAcked.then(() => {
+    grace = setTimeout(stopDial, TCP_GRACE_AFTER_ACK_MS);
+    grace.unref();
+  });
   let socket: Socket;
   try {
     const candidates = addresses.map((a) => ({ host: a.host, port: tcpPort }));
-    socket = await dialFirst(candidates, t.tcpTimeoutMs ?? DEFAULT_TCP_TIMEOUT_MS, t.signal);
+    socket = await dialFirst(candidates, t.tcpTimeoutMs ?? DEFAULT_TCP_TIMEOUT_MS, dial.signal);
   } catch (error) {
     if (t.signal.aborted) throw error;
     return undefined;
+  } finally {
+    clearTimeout(grace);
+    t.signal.removeEventListener('abort', stopDial);
   }
   t.onStage?.('proving keys over TCP (Noise handshake)');
   return secureAndVerify(socket, {
