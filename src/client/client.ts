@@ -28,6 +28,7 @@ import { DisconnectedError } from './errors.js';
 import { GlobalAddress } from './global-address.js';
 import { defaultHome, Home } from './home.js';
 import { askSameNat, judgeOnClient } from './judge.js';
+import { discoverNatBehaviour, type NatBehaviour } from './nat-behaviour.js';
 import {
   type ConnectOptions,
   DEFAULT_LIVENESS,
@@ -208,6 +209,22 @@ export class Client extends EventEmitter<ClientEvents> {
   /** S101–S102: the global address of the peer socket, by STUN through that same socket. */
   async globalAddress(): Promise<Endpoint> {
     return this.global.learn(this.timeouts.stunTimeoutMs, 0);
+  }
+
+  /**
+   * How our NAT maps and filters the peer socket (RFC 5780 terms, from the server's two STUN
+   * ports), whether it hairpins, and the STUN round trip: `buddylink doctor`'s facts.
+   */
+  async natBehaviour(): Promise<NatBehaviour & { hairpin: boolean | undefined; stunServer: Endpoint }> {
+    const stunServer = await this.global.server();
+    const nat = await discoverNatBehaviour(this.socket, stunServer, {
+      timeoutMs: this.timeouts.stunTimeoutMs,
+    });
+    // Hairpinning only means something through a NAT: without one the packet never leaves the host.
+    const hairpin = nat.behindNat
+      ? await this.socket.hairpins(nat.global, Math.max(250, 4 * nat.stunRttMs))
+      : undefined;
+    return { ...nat, hairpin, stunServer };
   }
 
   /** The local addresses a same-NAT buddy would be offered (S51). */

@@ -13,6 +13,13 @@ export {
 } from './errors.js';
 export { defaultHome, Home } from './home.js';
 export {
+  discoverNatBehaviour,
+  type NatBehaviour,
+  type NatFiltering,
+  type NatMapping,
+  punchStrategy,
+} from './nat-behaviour.js';
+export {
   type ConnectOptions,
   DEFAULT_LIVENESS,
   DEFAULT_TIMEOUTS,
