@@ -87,6 +87,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
     this.global = new GlobalAddress(socket, serverUrl, options.stun, options.extraGlobalAddresses);
+    this.global.useAdvertised(logon.stun);
     this.ctx = this.makeContext(keyPair);
     this.answerer = new Answerer(this.ctx, this.timeouts, (connection) => this.adopt(connection, true));
     this.watch(control);
@@ -385,8 +386,9 @@ export class Client extends EventEmitter<ClientEvents> {
           this.timeouts.requestTimeoutMs,
           this.options.controlLocalAddress,
         );
+        let logon: Result<'logon'>;
         try {
-          await authenticate(control, this.serverUrl, this.home, {
+          logon = await authenticate(control, this.serverUrl, this.home, {
             ...this.credentials,
             token: undefined,
             useKeptToken: true,
@@ -400,6 +402,7 @@ export class Client extends EventEmitter<ClientEvents> {
           return;
         }
         this.control = control;
+        this.global.useAdvertised(logon.stun);
         this.watch(control);
         await this.refreshBuddies().catch(() => {});
         this.emit('reconnect');

@@ -67,7 +67,7 @@ export const DEFAULT_LIVENESS: Liveness = {
   reconnectMaxMs: 15_000,
 };
 
-/** The IANA STUN port (RFC 8489 §18.6), used when the STUN server is not given. */
+/** The IANA STUN port (RFC 8489 §18.6): the port of a `stun` option without one, and of older servers. */
 export const DEFAULT_STUN_PORT = 3478;
 
 /** Prefix lengths for the variant's own comparison (S206); the server's defaults. */
@@ -90,6 +90,9 @@ export interface PeerSocketOptions {
   localAddresses?: Endpoint[];
   /** Offer these global addresses too (a known port forward); STUN's answer is still offered. */
   extraGlobalAddresses?: Endpoint[];
-  /** STUN server `host:port` or `udp://host:port`; default: the control server's host, port 3478. */
+  /**
+   * STUN server `host:port` or `udp://host:port`; default: where the server's logon result says its
+   * STUN answers (its host defaulting to the control server's), or port 3478 from older servers.
+   */
   stun?: string;
 }
