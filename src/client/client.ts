@@ -66,6 +66,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly liveness: Liveness;
   private readonly ctx: PeerContext;
   private closed = false;
+  /** Aborted by close(): connects in flight stop, and so do their loser tries' timers. */
+  private readonly closing = new AbortController();
   private reconnectTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -229,7 +231,14 @@ export class Client extends EventEmitter<ClientEvents> {
     options: ConnectOptions & { onAttempt?: (attempt: PathAttempt) => void } = {},
   ): Promise<PeerConnection> {
     if (this.closed) throw new DisconnectedError('the client is closed');
-    const connection = await connectToBuddy(this.ctx, buddy, { ...this.timeouts, ...options });
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, this.closing.signal])
+      : this.closing.signal;
+    const connection = await connectToBuddy(this.ctx, buddy, { ...this.timeouts, ...options, signal });
+    if (this.closed) {
+      connection.destroy();
+      throw new DisconnectedError('the client is closed');
+    }
     return this.adopt(connection, false);
   }
 
@@ -247,6 +256,7 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    this.closing.abort(new DisconnectedError('the client is closed'));
     this.answerer.close();
     this.control.close();
     // Connections already ending get a moment to finish cleanly; the rest are closed now.

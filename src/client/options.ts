@@ -78,6 +78,8 @@ export interface ConnectOptions extends Partial<Timeouts> {
   judge?: JudgeChoice;
   /** Prefix lengths for judge 'client'. */
   prefix?: { v4: number; v6: number };
+  /** Cancels the connect: every try stops and the connect rejects (the client's close() does too). */
+  signal?: AbortSignal;
 }
 
 /** How the client's one UDP socket is bound and which addresses it offers. */
