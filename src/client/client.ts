@@ -378,6 +378,8 @@ export class Client extends EventEmitter<ClientEvents> {
           else this.decline(event.from, event.body);
           return;
         }
+        // An abort is either the initiator cancelling a path we answer, or the buddy declining our offer.
+        if (this.answerer.onAbort(event.from, event.body)) return;
         this.answers.deliver(event.from, event.body);
         return;
       }

@@ -4,6 +4,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DisconnectedError, type PathAttempt } from '../../src/client/index.js';
+import { decodePunchPacket } from '../../src/client/punch-packet.js';
 import { closeAll, exchange, newAccount, nextConnection, startTestServer } from './helpers.js';
 
 /** A bound UDP socket that never answers; it records what it is sent. */
@@ -50,6 +51,49 @@ test('connect returns within 100 ms of the LAN proof while the internet try stil
     assert.equal((await exchange(await incoming, Buffer.alloc(0))).toString(), 'over the LAN');
   } finally {
     stun.socket.close();
+    await closeAll(alice, bob, server);
+  }
+});
+
+test('the answering side stops punching when the initiator cancels the losing internet try', async () => {
+  const server = await startTestServer();
+  // Offered by alice as one more global address: bob punches it, it never acks, so only a stop ends it.
+  const trap = await silentSocket();
+  const alice = await newAccount(server, 'alice', {
+    extraGlobalAddresses: [{ host: '127.0.0.1', port: trap.port }],
+  });
+  const bob = await newAccount(server, 'bob');
+  try {
+    await alice.requestBuddy('bob');
+    await bob.acceptBuddy('alice');
+    // Both global addresses are known before the connect, so the global offer and bob's punching
+    // start at once, before the LAN is proven.
+    await Promise.all([alice.globalAddress(), bob.globalAddress()]);
+    const probesFromBob = () =>
+      trap.received.filter((p) => {
+        const punch = decodePunchPacket(p);
+        return punch?.kind === 'probe' && punch.scope === 'global' && punch.role === 'answerer';
+      }).length;
+    const incoming = nextConnection(bob);
+    const connection = await alice.connect('bob');
+    assert.equal(connection.path, 'lan');
+    assert.match(connection.attempts.find((a) => a.path === 'internet')?.reason ?? '', /superseded by lan/);
+    const answered = await incoming;
+    // The cancel travels through the server in one hop; after that, silence.
+    await sleep(250);
+    const before = probesFromBob();
+    assert.ok(before > 0, 'bob was punching the internet path');
+    await sleep(600);
+    const after = probesFromBob();
+    assert.equal(
+      after - before,
+      0,
+      `bob sent ${after - before} probes after alice cancelled (every 40 ms before)`,
+    );
+    connection.destroy();
+    answered.destroy();
+  } finally {
+    trap.socket.close();
     await closeAll(alice, bob, server);
   }
 });
