@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DisconnectedError, type PathAttempt } from '../../src/client/index.js';
 import { decodePunchPacket } from '../../src/client/punch-packet.js';
+import { createUser } from '../server/helpers.js';
 import { closeAll, exchange, newAccount, nextConnection, startTestServer } from './helpers.js';
 
 /** A bound UDP socket that never answers; it records what it is sent. */
@@ -100,19 +101,16 @@ test('the answering side stops punching when the initiator cancels the losing in
 
 test("closing the client stops its connect in flight at once, with every try's timers", async () => {
   const server = await startTestServer();
-  const nowhere = await silentSocket();
-  // Both offer a LAN address that leads nowhere: alice's LAN try punches until its (long) timeout.
-  const lan = [{ host: '127.0.0.1', port: nowhere.port }];
-  const alice = await newAccount(server, 'alice', {
-    localAddresses: lan,
-    timeouts: { lanTimeoutMs: 10_000 },
-  });
-  const bob = await newAccount(server, 'bob', { localAddresses: lan });
+  const alice = await newAccount(server, 'alice', { timeouts: { answerTimeoutMs: 10_000 } });
+  // A buddy that is online and accepted but never answers an offer: alice's try waits its (long) timeout.
+  const bob = await createUser(server, 'bob', { listen: true });
   try {
     await alice.requestBuddy('bob');
-    await bob.acceptBuddy('alice');
+    await bob.client.ok('buddy.accept', { user: 'alice' });
     const connecting = alice.connect('bob', { path: 'lan' }).catch((e: unknown) => e);
-    await sleep(300);
+    await bob.client.waitForEvent((e) => e.event === 'signal');
+    // Past the offer's own reply: nothing of the control channel is pending when it closes.
+    await sleep(200);
     const closedAt = performance.now();
     await alice.close();
     const error = await connecting;
@@ -120,8 +118,8 @@ test("closing the client stops its connect in flight at once, with every try's t
     assert.ok(error instanceof DisconnectedError, `rejected with ${String(error)}`);
     assert.ok(stoppedAfter < 200, `the connect stopped ${stoppedAfter.toFixed(0)} ms after close()`);
   } finally {
-    nowhere.socket.close();
-    await closeAll(alice, bob, server);
+    await bob.client.close();
+    await closeAll(alice, server);
   }
 });
 
