@@ -139,6 +139,11 @@ export class Answerer {
       }
       session.chosen = true;
       clock.finish(true);
+      // The initiator chose this path: the others of the session are over, whether or not its
+      // cancel for them arrives (an older initiator sends none).
+      for (const [scope, other] of session.answering) {
+        if (scope !== offer.scope) other.abort(new ClientError('SUPERSEDED', `superseded by ${path}`));
+      }
       this.onConnection(
         new PeerConnection(
           tune(secret, this.ctx),

@@ -159,3 +159,36 @@ test('a loser whose STUN answer comes after the LAN won sends no offer, and noth
   assert.equal(signals?.global, 0, 'no global offer (nor its cancel) went to the buddy');
   assert.ok(exitedAfter < 500, `the process lived ${exitedAfter.toFixed(0)} ms after close`);
 });
+
+test("an initiator's abort for a session the buddy answers stops the buddy's punching for that scope at once", async () => {
+  const server = await startTestServer();
+  // The initiator is a bare control connection: it offers one global address, a socket that never
+  // answers, so the buddy's probes to it go on until something stops them.
+  const trap = await silentSocket();
+  const bob = await newAccount(server, 'bob');
+  const alice = await createUser(server, 'alice');
+  try {
+    await alice.client.ok('buddy.request', { user: 'bob' });
+    await bob.acceptBuddy('alice');
+    await bob.globalAddress();
+    const session = 'ab'.repeat(16);
+    const offer = { session, scope: 'global', addresses: [{ host: '127.0.0.1', port: trap.port }] };
+    await alice.client.ok('signal', { to: 'bob', body: { ...offer, purpose: 'offer', streamId: 7 } });
+    await alice.client.waitForEvent((e) => e.event === 'signal');
+    await sleep(200);
+    const probes = () => trap.received.filter((p) => decodePunchPacket(p)?.kind === 'probe').length;
+    assert.ok(probes() > 0, 'bob punches the offered address');
+    await alice.client.ok('signal', {
+      to: 'bob',
+      body: { ...offer, addresses: [], purpose: 'abort', reason: 'superseded by lan' },
+    });
+    await sleep(150);
+    const before = probes();
+    await sleep(500);
+    assert.equal(probes() - before, 0, 'no probe after the abort (one every 40 ms before it)');
+  } finally {
+    trap.socket.close();
+    await alice.client.close();
+    await closeAll(bob, server);
+  }
+});
