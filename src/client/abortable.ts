@@ -35,3 +35,29 @@ export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * A signal that aborts when any of `signals` does (AbortSignal.any needs Node 20.3); `unlink` drops
+ * its listeners once the work is over, so a long-lived signal does not collect them.
+ */
+export function linkedSignal(signals: (AbortSignal | undefined)[]): {
+  signal: AbortSignal;
+  unlink: () => void;
+} {
+  const linked = new AbortController();
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  const onAbort = function (this: AbortSignal) {
+    linked.abort(this.reason);
+  };
+  const unlink = () => {
+    for (const s of present) s.removeEventListener('abort', onAbort);
+  };
+  for (const s of present) {
+    if (s.aborted) {
+      linked.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', onAbort, { once: true });
+  }
+  return { signal: linked.signal, unlink };
+}

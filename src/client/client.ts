@@ -9,6 +9,7 @@ import {
   type ServerEvent,
   type SignalBody,
 } from '../protocol/index.js';
+import { linkedSignal } from './abortable.js';
 import { localAddresses } from './addresses.js';
 import { Answerer } from './answer.js';
 import { AnswerBoard } from './answer-board.js';
@@ -231,10 +232,13 @@ export class Client extends EventEmitter<ClientEvents> {
     options: ConnectOptions & { onAttempt?: (attempt: PathAttempt) => void } = {},
   ): Promise<PeerConnection> {
     if (this.closed) throw new DisconnectedError('the client is closed');
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, this.closing.signal])
-      : this.closing.signal;
-    const connection = await connectToBuddy(this.ctx, buddy, { ...this.timeouts, ...options, signal });
+    const { signal, unlink } = linkedSignal([options.signal, this.closing.signal]);
+    let connection: PeerConnection;
+    try {
+      connection = await connectToBuddy(this.ctx, buddy, { ...this.timeouts, ...options, signal });
+    } finally {
+      unlink();
+    }
     if (this.closed) {
       connection.destroy();
       throw new DisconnectedError('the client is closed');
