@@ -17,6 +17,8 @@ export interface Timeouts {
   answerTimeoutMs: number;
   /** The whole LAN try: exchange, probing, handshake. */
   lanTimeoutMs: number;
+  /** Dialling the answerer's TCP port on the LAN before the UDP (UDX) stream is used instead. */
+  lanTcpTimeoutMs: number;
   /** The LAN try's head start before the internet try begins in parallel (auto, same NAT). */
   lanHeadStartMs: number;
   /** The whole internet try: STUN, exchange, hole punching, handshake. */
@@ -39,6 +41,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   requestTimeoutMs: 5000,
   answerTimeoutMs: 3000,
   lanTimeoutMs: 2500,
+  lanTcpTimeoutMs: 500,
   lanHeadStartMs: 400,
   internetTimeoutMs: 5000,
   relayTimeoutMs: 6000,
@@ -97,4 +100,9 @@ export interface PeerSocketOptions {
    * STUN answers (its host defaulting to the control server's), or port 3478 from older servers.
    */
   stun?: string;
+  /**
+   * Answer LAN offers with a TCP port of our own for the session (default true). Off where policy
+   * forbids listening on TCP; the LAN path then runs over the UDP socket (UDX) only.
+   */
+  lanTcp?: boolean;
 }

@@ -86,6 +86,11 @@ export const signalBody = z
       .min(1)
       .max(2 ** 32 - 1)
       .optional(),
+    /**
+     * Local scope only: the TCP port the answerer listens on for this session (same host as its
+     * local addresses). Peers on one LAN have no NAT between them, so kernel TCP carries the bytes.
+     */
+    tcpPort: z.number().int().min(1).max(65535).optional(),
     /** Only the offerer sends: the answerer need not ask for the offerer's addresses (one-way, §3.3). */
     oneWay: z.boolean().optional(),
     reason: z.string().max(200).optional(),
