@@ -159,7 +159,7 @@ export class Client extends EventEmitter<ClientEvents> {
       control.close();
       throw error;
     }
-    const socket = PeerSocket.bind(options.udpPort ?? 0, options.udpHost, { lanTcp: options.lanTcp ?? true });
+    const socket = PeerSocket.bind(options.udpPort ?? 0, options.udpHost, { tcp: options.tcp ?? true });
     const client = new Client(serverUrl, home, credentials, control, logon, keyPair, socket, options);
     await client.refreshBuddies().catch(() => {});
     return client;

@@ -5,7 +5,7 @@ import type { PeerContext } from './context.js';
 import { ClientError } from './errors.js';
 import { Puncher } from './punch.js';
 import { secureAndVerify } from './secure-channel.js';
-import { dialFirst, TcpAnswerPort } from './transports/tcp-lan.js';
+import { dialableOverTcp, dialFirst, TcpAnswerPort } from './transports/tcp.js';
 
 /** Which exchange a direct path uses: local addresses (the LAN path) or global ones (the internet). */
 export type DirectScope = 'local' | 'global';
@@ -21,7 +21,7 @@ export interface DirectTry {
   answerTimeoutMs: number;
   intervalMs: number;
   handshakeTimeoutMs: number;
-  /** Dialling the answerer's TCP port (local scope) before falling back to the UDX stream. */
+  /** Dialling the answerer's TCP port, when it names one, before falling back to the UDX stream. */
   tcpTimeoutMs?: number;
   signal: AbortSignal;
   /** Punching waits for this (the judgement, the LAN's head start); the exchange does not. */
@@ -52,8 +52,8 @@ const DEFAULT_TCP_TIMEOUT_MS = 500;
 
 /**
  * Initiator of a direct path. Offer our addresses and stream id (S51/S103; the offer also asks for
- * the buddy's, S52/S104), take the buddy's answer (S53/S105), then open the session (S54/S106): on
- * the LAN over TCP to the port the answer names, else (or when TCP fails) punch until one of the
+ * the buddy's, S52/S104), take the buddy's answer (S53/S105), then open the session (S54/S106): over
+ * TCP to the port the answer names (LAN, public answerer), else (or when TCP fails) punch until one of the
  * buddy's addresses answers and use the UDX stream. Either way the buddy's key is proven by Noise.
  */
 export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
@@ -85,8 +85,8 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
     }
     t.onStage?.('punching');
     puncher.start(answer.addresses);
-    if (scope === 'local' && answer.tcpPort !== undefined) {
-      // Punching goes on meanwhile, so a LAN that refuses or drops TCP costs little extra time.
+    if (answer.tcpPort !== undefined) {
+      // Punching goes on meanwhile, so a path that refuses or drops TCP costs little extra time.
       const secret = await overTcp(t, answer.addresses, answer.tcpPort, puncher.firstAck());
       if (secret) {
         cleanup();
@@ -118,7 +118,7 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
 const TCP_GRACE_AFTER_ACK_MS = 100;
 
 /**
- * The LAN session over TCP: the first answer address that takes a connection, proven by Noise.
+ * The session over TCP: the first answer address that takes a connection, proven by Noise.
  * Undefined when no address took one in time (its own timeout, or a grace after the punch's first
  * ack), so the caller goes on with the UDX stream. The answerer keeps both open until one verifies;
  * we start a handshake on only one of them, so both ends agree on it.
@@ -129,7 +129,7 @@ async function overTcp(
   tcpPort: number,
   udpAcked: Promise<unknown>,
 ): Promise<NoiseSecretStream | undefined> {
-  t.onStage?.('connecting over TCP on the LAN');
+  t.onStage?.('connecting over TCP');
   const dial = new AbortController();
   const stopDial = () => dial.abort();
   t.signal.addEventListener('abort', stopDial, { once: true });
@@ -175,9 +175,9 @@ export interface DirectAnswer {
 /**
  * Answering side of a direct path: answer at once with our own addresses and stream id (the seed's
  * shortcut for S72–S73 / S122–S123, one round trip through the server), punch towards the
- * offerer, and accept the peer stream only from an address that probed for this session. On the
- * LAN the answer also names a TCP port of ours for this session; the first of TCP and UDX whose
- * handshake proves the offerer's key is the path.
+ * offerer, and accept the peer stream only from an address that probed for this session. Where TCP
+ * can reach us (the LAN, a public address) the answer also names a TCP port of ours for this
+ * session; the first of TCP and UDX whose handshake proves the offerer's key is the path.
  */
 export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> {
   const { ctx, from, offer } = a;
@@ -201,9 +201,9 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
   let tcp: TcpAnswerPort | undefined;
   try {
     if (a.signal?.aborted) throw new ClientError('ABORTED', 'the initiator cancelled this path');
-    // Only offered with local addresses: those go only to a buddy judged behind the same NAT (§4.4).
-    if (offer.scope === 'local' && ctx.socket.lanTcp)
+    if (ctx.socket.tcpAnswers && dialableOverTcp(offer.scope, a.addresses, ctx.socket.interfaces())) {
       tcp = await TcpAnswerPort.open(ctx.socket.address.host).catch(() => undefined);
+    }
     // Punch while the answer travels: the offerer starts as soon as it has it (S106/S124).
     puncher.start(offer.addresses);
     await ctx.request('signal', {

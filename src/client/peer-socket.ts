@@ -24,22 +24,22 @@ export class PeerSocket {
   private readonly usedStreamIds = new Set<number>();
   private readonly streams = new Set<UdxStream>();
 
-  /** Whether LAN answers offer a TCP port too (PeerSocketOptions.lanTcp). */
-  readonly lanTcp: boolean;
+  /** Whether direct answers may offer a TCP port too (PeerSocketOptions.tcp). */
+  readonly tcpAnswers: boolean;
 
-  private constructor(udx: UDX, socket: UdxSocket, lanTcp: boolean) {
+  private constructor(udx: UDX, socket: UdxSocket, tcp: boolean) {
     this.udx = udx;
     this.socket = socket;
-    this.lanTcp = lanTcp;
+    this.tcpAnswers = tcp;
     socket.on('message', (packet, from) => this.onMessage(packet, from));
   }
 
   /** Binds dual-stack `::` unless a host is given (udx falls back to `0.0.0.0` without IPv6). */
-  static bind(port = 0, host?: string, options: { lanTcp?: boolean } = {}): PeerSocket {
+  static bind(port = 0, host?: string, options: { tcp?: boolean } = {}): PeerSocket {
     const udx = new UDX();
     const socket = udx.createSocket();
     socket.bind(port, host);
-    return new PeerSocket(udx, socket, options.lanTcp ?? true);
+    return new PeerSocket(udx, socket, options.tcp ?? true);
   }
 
   get address(): UdxAddress {

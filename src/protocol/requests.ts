@@ -87,8 +87,10 @@ export const signalBody = z
       .max(2 ** 32 - 1)
       .optional(),
     /**
-     * Local scope only: the TCP port the answerer listens on for this session (same host as its
-     * local addresses). Peers on one LAN have no NAT between them, so kernel TCP carries the bytes.
+     * Answers only: a TCP port the answerer listens on for this session, on the hosts of its
+     * addresses. Sent on the LAN (no NAT between the peers) and with global addresses only when the
+     * answerer's global address is its own interface's (no NAT in front of it), so kernel TCP can
+     * carry the bytes.
      */
     tcpPort: z.number().int().min(1).max(65535).optional(),
     /** Only the offerer sends: the answerer need not ask for the offerer's addresses (one-way, §3.3). */

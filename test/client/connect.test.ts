@@ -100,10 +100,10 @@ test('a silent LAN address moves the connection on to the internet path, and the
   const alice = await newAccount(server, 'alice', {
     localAddresses: nowhere,
     // On loopback the answerer's TCP port is always reachable: TCP off, so the LAN leads nowhere.
-    lanTcp: false,
+    tcp: false,
     timeouts: { lanTimeoutMs: 700 },
   });
-  const bob = await newAccount(server, 'bob', { localAddresses: nowhere, lanTcp: false });
+  const bob = await newAccount(server, 'bob', { localAddresses: nowhere, tcp: false });
   try {
     await alice.requestBuddy('bob');
     await bob.acceptBuddy('alice');
@@ -180,8 +180,8 @@ test('direct tries still hanging after the relay head start get the relay racing
   const silent = createSocket('udp4');
   await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
   const nowhere = [{ host: '127.0.0.1', port: silent.address().port }];
-  const alice = await newAccount(server, 'alice', { localAddresses: nowhere, lanTcp: false });
-  const bob = await newAccount(server, 'bob', { localAddresses: nowhere, lanTcp: false });
+  const alice = await newAccount(server, 'alice', { localAddresses: nowhere, tcp: false });
+  const bob = await newAccount(server, 'bob', { localAddresses: nowhere, tcp: false });
   try {
     await alice.requestBuddy('bob');
     await bob.acceptBuddy('alice');

@@ -3,7 +3,7 @@ import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { test } from 'node:test';
 import NoiseSecretStream from '@hyperswarm/secret-stream';
 import { secureAndVerify } from '../../src/client/secure-channel.js';
-import { dialFirst, TcpAnswerPort } from '../../src/client/transports/tcp-lan.js';
+import { dialableOverTcp, dialFirst, TcpAnswerPort } from '../../src/client/transports/tcp.js';
 import {
   buddyPair,
   closeAll,
@@ -48,7 +48,7 @@ test('the LAN path is carried by kernel TCP, proven by Noise, and its bytes arri
 test('an answerer with TCP switched off still gets the LAN path, over the UDP socket (UDX)', async () => {
   const server = await startTestServer();
   const alice = await newAccount(server, 'alice');
-  const bob = await newAccount(server, 'bob', { lanTcp: false });
+  const bob = await newAccount(server, 'bob', { tcp: false });
   try {
     await alice.requestBuddy('bob');
     await bob.acceptBuddy('alice');
@@ -140,5 +140,35 @@ test('dialling keeps the first address that takes a connection and drops the ref
     );
   } finally {
     listener.close();
+  }
+});
+
+test('a TCP port is offered on the LAN and to the internet only from a public address, never from behind a NAT', () => {
+  const lan = [{ host: '192.168.1.10' }, { host: '127.0.0.1' }];
+  assert.equal(dialableOverTcp('local', [{ host: '192.168.1.10', port: 5000 }], lan), true);
+  // Behind a NAT: STUN reports the NAT's address, which no interface of ours has.
+  assert.equal(dialableOverTcp('global', [{ host: '198.51.100.7', port: 40000 }], lan), false);
+  // A public host (or most IPv6): the global address is our own interface's.
+  const publicHost = [{ host: '203.0.113.5' }, { host: '2001:db8::5' }];
+  assert.equal(dialableOverTcp('global', [{ host: '203.0.113.5', port: 40000 }], publicHost), true);
+  assert.equal(dialableOverTcp('global', [{ host: '2001:db8::5', port: 40000 }], publicHost), true);
+  assert.equal(dialableOverTcp('global', [{ host: '::ffff:203.0.113.5', port: 40000 }], publicHost), true);
+});
+
+test('an answerer whose global address is its own (no NAT) carries the internet path over TCP', async () => {
+  const server = await startTestServer();
+  const [alice, bob] = await buddyPair(server);
+  try {
+    const incoming = nextConnection(bob);
+    // On loopback STUN reflects 127.0.0.1, an address of bob's own interface: bob is "public".
+    const connection = await alice.connect('bob', { path: 'internet' });
+    const answered = await incoming;
+    assert.equal(connection.path, 'internet');
+    assert.equal(connection.transport, 'tcp');
+    assert.equal(answered.transport, 'tcp');
+    answered.destroy();
+    connection.destroy();
+  } finally {
+    await closeAll(alice, bob, server);
   }
 });

@@ -1,15 +1,31 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
-import type { Endpoint } from '../../protocol/index.js';
+import { type Endpoint, normaliseIp } from '../../protocol/index.js';
 import { ClientError, TimeoutError } from '../errors.js';
 
 /**
- * The LAN path over kernel TCP. Peers on one LAN reach each other without a NAT in between, so the
- * answerer listens on a port of its own for one session and the initiator dials it: the kernel does
+ * Direct paths over kernel TCP where no NAT stands in the way: peers on one LAN, or an answerer on a
+ * public address. The answerer listens on a port of its own for one session and the initiator dials
+ * it: the kernel does
  * segmentation, acknowledgement and flow control, which a datagram per JavaScript callback cannot
  * match. The bytes are still carried by the Noise stream and proven against the pinned key; a
  * socket is only a candidate until its handshake verifies.
  */
+
+/**
+ * Whether the offerer can dial us over TCP: on the LAN (no NAT between us; local addresses only go
+ * to a buddy judged behind the same NAT, §4.4), or over the internet when a global address we offer
+ * is one of our own interfaces' (a public host, most IPv6): behind a NAT a SYN cannot punch.
+ */
+export function dialableOverTcp(
+  scope: 'local' | 'global',
+  offered: readonly Endpoint[],
+  interfaces: readonly { host: string }[],
+): boolean {
+  if (scope === 'local') return true;
+  const own = new Set(interfaces.map((i) => normaliseIp(i.host)));
+  return offered.some((a) => own.has(normaliseIp(a.host)));
+}
 
 /** Handshakes in progress at once on one session's listener: enough for a few interfaces, not a flood. */
 const MAX_PENDING_HANDSHAKES = 4;
@@ -100,7 +116,7 @@ export class TcpAnswerPort {
     if (this.closed) return;
     this.closed = true;
     this.server.close();
-    this.giveUp?.(new ClientError('TCP_FAILED', 'no TCP connection proved the buddy on the LAN'));
+    this.giveUp?.(new ClientError('TCP_FAILED', 'no TCP connection proved the buddy'));
   }
 }
 
@@ -128,7 +144,7 @@ export function dialFirst(candidates: Endpoint[], timeoutMs: number, signal: Abo
       else reject(error);
     };
     const onAbort = () => finish(new ClientError('ABORTED', 'attempt cancelled'));
-    const timer = setTimeout(() => finish(new TimeoutError('TCP connect on the LAN', timeoutMs)), timeoutMs);
+    const timer = setTimeout(() => finish(new TimeoutError('TCP connect', timeoutMs)), timeoutMs);
     timer.unref();
     if (signal.aborted) {
       onAbort();
@@ -142,7 +158,7 @@ export function dialFirst(candidates: Endpoint[], timeoutMs: number, signal: Abo
       socket.on('error', (error: Error) => {
         lastError = error;
         if (++failures === candidates.length) {
-          finish(new ClientError('TCP_FAILED', `no LAN address took a TCP connection: ${lastError.message}`));
+          finish(new ClientError('TCP_FAILED', `no address took a TCP connection: ${lastError.message}`));
         }
       });
     }
