@@ -188,6 +188,7 @@ async function tryDirect(
       answerTimeoutMs: timeouts.answerTimeoutMs,
       intervalMs: timeouts.punchIntervalMs,
       handshakeTimeoutMs: timeoutMs,
+      tcpTimeoutMs: timeouts.tcpDialTimeoutMs,
       signal: attempt.signal,
       ...(beforePunch ? { beforePunch } : {}),
       onStage: (s) => {
