@@ -36,7 +36,7 @@ function globalOptions(): Option[] {
       'BUDDYLINK_HOME',
     ),
     new Option('--json', 'one JSON object per line on stdout, nothing else'),
-    new Option('--stun <host:port>', "STUN server (default: the server's host, port 3478)").env(
+    new Option('--stun <host:port>', 'STUN server (default: where the server says its STUN answers)').env(
       'BUDDYLINK_STUN',
     ),
     new Option('--udp-port <port>', 'UDP port of the peer socket (default: any free port)')

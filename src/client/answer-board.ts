@@ -18,6 +18,8 @@ export class AnswerBoard {
     signal: AbortSignal,
   ): Promise<SignalBody> {
     const key = `${buddy}/${session}/${scope}`;
+    // Already cancelled: no waiter, and no timer left behind to hold the process.
+    if (signal.aborted) return Promise.reject(new ClientError('ABORTED', 'attempt cancelled'));
     return new Promise((resolve, reject) => {
       const finish = () => {
         clearTimeout(timer);

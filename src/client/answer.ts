@@ -1,10 +1,11 @@
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import type { SignalBody } from '../protocol/index.js';
+import { abortable } from './abortable.js';
 import { AttemptClock, type PathAttempt } from './attempts.js';
 import { tune } from './connect.js';
 import type { PeerContext } from './context.js';
 import { answerDirect, type DirectScope } from './direct-path.js';
-import { reasonOf } from './errors.js';
+import { ClientError, reasonOf } from './errors.js';
 import type { PathName, Timeouts } from './options.js';
 import { PeerConnection } from './peer-connection.js';
 import { openRelay } from './relay-path.js';
@@ -20,8 +21,8 @@ interface AnswerSession {
   started: number;
   attempts: PathAttempt[];
   chosen: boolean;
-  /** Paths of this session still being answered. */
-  inFlight: number;
+  /** Paths of this session still being answered, each stopped by the initiator's `abort` for its scope. */
+  answering: Map<SignalBody['scope'], AbortController>;
   scopes: Set<SignalBody['scope']>;
   timer: NodeJS.Timeout;
 }
@@ -53,21 +54,37 @@ export class Answerer {
         started: performance.now(),
         attempts: [],
         chosen: false,
-        inFlight: 0,
+        answering: new Map(),
         scopes: new Set(),
         timer: setTimeout(() => this.sessions.delete(id), this.timeouts.answerSessionTimeoutMs),
       };
       session.timer.unref();
       this.sessions.set(id, session);
     }
-    if (session.scopes.has(offer.scope)) return;
+    // A path of this session is already chosen: nothing more is opened for it (no late relay).
+    if (session.chosen || session.scopes.has(offer.scope)) return;
     session.scopes.add(offer.scope);
     void this.answer(from, offer, session);
   }
 
+  /**
+   * The initiator cancelled one path of a session we answer (another path won, or it gave up):
+   * stop punching or waiting at the relay for it now. False when it is no answer of ours, so the
+   * caller can treat it as an abort of one of our own offers instead.
+   */
+  onAbort(from: string, body: SignalBody): boolean {
+    if (body.purpose !== 'abort') return false;
+    const answering = this.sessions.get(`${from}/${body.session}`)?.answering.get(body.scope);
+    if (!answering) return false;
+    answering.abort(
+      new ClientError('CANCELLED', `${from} cancelled this path: ${body.reason ?? 'no reason given'}`),
+    );
+    return true;
+  }
+
   private activeSessions(): number {
     let n = 0;
-    for (const s of this.sessions.values()) if (!s.chosen && s.inFlight > 0) n++;
+    for (const s of this.sessions.values()) if (!s.chosen && s.answering.size > 0) n++;
     return n;
   }
 
@@ -82,8 +99,12 @@ export class Answerer {
     this.ctx.request('signal', { to: from, body }).catch(() => {});
   }
 
+  /** Stops every answer in flight (punching, relay waits) and forgets every session. */
   close(): void {
-    for (const session of this.sessions.values()) clearTimeout(session.timer);
+    for (const session of this.sessions.values()) {
+      clearTimeout(session.timer);
+      for (const answering of session.answering.values()) answering.abort();
+    }
     this.sessions.clear();
   }
 
@@ -91,9 +112,11 @@ export class Answerer {
     const path = PATH_OF[offer.scope];
     const clock = new AttemptClock(path, session.attempts);
     let secret: NoiseSecretStream | undefined;
-    session.inFlight++;
+    const cancel = new AbortController();
+    const { signal } = cancel;
+    session.answering.set(offer.scope, cancel);
     try {
-      const pinnedKey = await this.ctx.pinnedKey(from);
+      const pinnedKey = await abortable(this.ctx.pinnedKey(from), signal);
       secret =
         offer.scope === 'relay'
           ? await openRelay({
@@ -103,8 +126,12 @@ export class Answerer {
               pinnedKey,
               isInitiator: false,
               timeoutMs: this.timeouts.relayTimeoutMs,
+              signal,
             })
-          : await this.answerDirect(from, offer as SignalBody & { scope: DirectScope }, pinnedKey);
+          : await this.answerDirect(from, offer as SignalBody & { scope: DirectScope }, pinnedKey, signal);
+      const verified = secret;
+      // Verified but cancelled before the initiator chose it: close it rather than wait for the choice.
+      signal.addEventListener('abort', () => verified.destroy(), { once: true });
       const handover = await awaitChosen(secret, this.timeouts.answerSessionTimeoutMs);
       if (session.chosen) {
         secret.destroy();
@@ -112,6 +139,11 @@ export class Answerer {
       }
       session.chosen = true;
       clock.finish(true);
+      // The initiator chose this path: the others of the session are over, whether or not its
+      // cancel for them arrives (an older initiator sends none).
+      for (const [scope, other] of session.answering) {
+        if (scope !== offer.scope) other.abort(new ClientError('SUPERSEDED', `superseded by ${path}`));
+      }
       this.onConnection(
         new PeerConnection(
           tune(secret, this.ctx),
@@ -128,9 +160,9 @@ export class Answerer {
       );
     } catch (error) {
       secret?.destroy();
-      if (!session.chosen) clock.finish(false, reasonOf(error));
+      if (!session.chosen) clock.finish(false, signal.aborted ? reasonOf(signal.reason) : reasonOf(error));
     } finally {
-      session.inFlight--;
+      session.answering.delete(offer.scope);
     }
   }
 
@@ -138,12 +170,17 @@ export class Answerer {
     from: string,
     offer: SignalBody & { scope: DirectScope },
     pinnedKey: Buffer,
+    signal: AbortSignal,
   ): Promise<NoiseSecretStream> {
     const t = this.timeouts;
     let addresses: SignalBody['addresses'];
     try {
-      addresses = offer.scope === 'local' ? this.ctx.localAddresses() : await this.ctx.globalAddresses(t);
+      addresses =
+        offer.scope === 'local'
+          ? this.ctx.localAddresses()
+          : await abortable(this.ctx.globalAddresses(t), signal);
     } catch (error) {
+      if (signal.aborted) throw error;
       // Tell the initiator now rather than let it wait for its timeout.
       await this.ctx
         .request('signal', {
@@ -168,6 +205,7 @@ export class Answerer {
       addresses,
       intervalMs: t.punchIntervalMs,
       timeoutMs,
+      signal,
     });
   }
 }

@@ -8,20 +8,29 @@ export interface PathAttempt {
   reason?: string;
 }
 
-/** Times one attempt from its start; `finish` records the outcome once. */
+/**
+ * Times one attempt from its start; `finish` records the outcome once. Later calls are ignored, so
+ * a loser recorded as superseded when it was cancelled keeps that entry however it ends afterwards.
+ */
 export class AttemptClock {
   private readonly started = performance.now();
+  private finished = false;
   constructor(
     readonly path: PathName,
     private readonly log: PathAttempt[],
     private readonly onAttempt?: (attempt: PathAttempt) => void,
   ) {}
 
-  finish(ok: boolean, reason?: string): PathAttempt {
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  finish(ok: boolean, reason?: string): void {
+    if (this.finished) return;
+    this.finished = true;
     const attempt: PathAttempt = { path: this.path, ok, ms: Math.round(performance.now() - this.started) };
     if (reason !== undefined) attempt.reason = reason;
     this.log.push(attempt);
     this.onAttempt?.(attempt);
-    return attempt;
   }
 }

@@ -9,6 +9,7 @@ import {
   type ServerEvent,
   type SignalBody,
 } from '../protocol/index.js';
+import { linkedSignal } from './abortable.js';
 import { localAddresses } from './addresses.js';
 import { Answerer } from './answer.js';
 import { AnswerBoard } from './answer-board.js';
@@ -67,6 +68,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly liveness: Liveness;
   private readonly ctx: PeerContext;
   private closed = false;
+  /** Aborted by close(): connects in flight stop, and so do their loser tries' timers. */
+  private readonly closing = new AbortController();
   private reconnectTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -88,6 +91,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
     this.global = new GlobalAddress(socket, serverUrl, options.stun, options.extraGlobalAddresses);
+    this.global.useAdvertised(logon.stun);
     this.ctx = this.makeContext(keyPair);
     this.answerer = new Answerer(this.ctx, this.timeouts, (connection) => this.adopt(connection, true));
     this.watch(control);
@@ -245,7 +249,17 @@ export class Client extends EventEmitter<ClientEvents> {
     options: ConnectOptions & { onAttempt?: (attempt: PathAttempt) => void } = {},
   ): Promise<PeerConnection> {
     if (this.closed) throw new DisconnectedError('the client is closed');
-    const connection = await connectToBuddy(this.ctx, buddy, { ...this.timeouts, ...options });
+    const { signal, unlink } = linkedSignal([options.signal, this.closing.signal]);
+    let connection: PeerConnection;
+    try {
+      connection = await connectToBuddy(this.ctx, buddy, { ...this.timeouts, ...options, signal });
+    } finally {
+      unlink();
+    }
+    if (this.closed) {
+      connection.destroy();
+      throw new DisconnectedError('the client is closed');
+    }
     return this.adopt(connection, false);
   }
 
@@ -263,6 +277,7 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    this.closing.abort(new DisconnectedError('the client is closed'));
     this.answerer.close();
     this.control.close();
     // Connections already ending get a moment to finish cleanly; the rest are closed now.
@@ -384,6 +399,8 @@ export class Client extends EventEmitter<ClientEvents> {
           else this.decline(event.from, event.body);
           return;
         }
+        // An abort is either the initiator cancelling a path we answer, or the buddy declining our offer.
+        if (this.answerer.onAbort(event.from, event.body)) return;
         this.answers.deliver(event.from, event.body);
         return;
       }
@@ -402,8 +419,9 @@ export class Client extends EventEmitter<ClientEvents> {
           this.timeouts.requestTimeoutMs,
           this.options.controlLocalAddress,
         );
+        let logon: Result<'logon'>;
         try {
-          await authenticate(control, this.serverUrl, this.home, {
+          logon = await authenticate(control, this.serverUrl, this.home, {
             ...this.credentials,
             token: undefined,
             useKeptToken: true,
@@ -417,6 +435,7 @@ export class Client extends EventEmitter<ClientEvents> {
           return;
         }
         this.control = control;
+        this.global.useAdvertised(logon.stun);
         this.watch(control);
         await this.refreshBuddies().catch(() => {});
         this.emit('reconnect');

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
-import { ProtocolError } from '../protocol/index.js';
-import { AttemptClock, type PathAttempt } from './attempts.js';
+import { ProtocolError, type SignalBody } from '../protocol/index.js';
+import { abortable } from './abortable.js';
+import type { PathAttempt } from './attempts.js';
 import type { PeerContext } from './context.js';
 import { type DirectScope, offerDirect } from './direct-path.js';
 import { DisconnectedError, NoPathError, reasonOf } from './errors.js';
 import { askSameNat, judgeOnClient } from './judge.js';
-import { type ConnectOptions, DEFAULT_TIMEOUTS, type PathName, type Timeouts } from './options.js';
+import { type ConnectOptions, DEFAULT_TIMEOUTS, type Timeouts } from './options.js';
+import { PathRace, type Winner } from './path-race.js';
 import { PeerConnection } from './peer-connection.js';
 import { openRelay } from './relay-path.js';
 import { CHOSEN_MARKER } from './secure-channel.js';
@@ -20,11 +22,6 @@ function isFatal(error: unknown): boolean {
   );
 }
 
-interface Winner {
-  path: PathName;
-  secret: NoiseSecretStream;
-}
-
 interface Story {
   ctx: PeerContext;
   buddy: string;
@@ -33,6 +30,8 @@ interface Story {
   timeouts: Timeouts;
   attempts: PathAttempt[];
   onAttempt: ((attempt: PathAttempt) => void) | undefined;
+  /** Cancels the whole connect (the client's close()). */
+  signal: AbortSignal | undefined;
 }
 
 const SCOPE_OF: Record<'lan' | 'internet', DirectScope> = { lan: 'local', internet: 'global' };
@@ -44,7 +43,8 @@ const SCOPE_OF: Record<'lan' | 'internet', DirectScope> = { lan: 'local', intern
  *     so the global exchange (S101–S105) starts at once, its punching held back meanwhile.
  *  2. Same NAT → the LAN path (S51–S54); the internet punching starts after the LAN's head start.
  *     Different → the internet path only (S106): local addresses never leave (§4.4).
- *  3. The first path whose peer proves the pinned key wins; the others are cancelled.
+ *  3. The first path whose peer proves the pinned key wins and is returned at once; the others are
+ *     cancelled then, reported as superseded, and the buddy is told to stop answering them.
  *  4. No direct path → the relay (§4.3): when the direct tries have failed, or are still trying
  *     after the relay's own head start (a symmetric NAT makes punching wait out its timeout).
  * Every try lands in `attempts` with its time and, if it failed, why.
@@ -65,6 +65,7 @@ export async function connectToBuddy(
     timeouts,
     attempts: [],
     onAttempt: options.onAttempt,
+    signal: options.signal,
   };
 
   const judged: Promise<boolean> =
@@ -112,136 +113,106 @@ function definedOnly(options: object): Partial<Timeouts> {
 /**
  * Steps 1–4: the LAN try once judged same NAT, with a head start; the internet exchange from the
  * start, punching once the judgement says "different" or the head start is over; the relay when the
- * direct tries are over or still running after its head start; first verified wins.
+ * direct tries are over or still running after its head start. The first verified path is returned
+ * at once; the others are cancelled then and wind down in the background.
  */
-async function racePaths(
+function racePaths(
   story: Story,
   judged: Promise<boolean>,
   plan: { lan: boolean; internet: boolean; relay: boolean },
 ): Promise<Winner | undefined> {
-  const controllers: AbortController[] = [];
-  let won: Winner | undefined;
-  let fatal: unknown;
-  // Read through functions: the closures below run across awaits, so narrowing must not stick.
-  const winner = (): Winner | undefined => won;
-  const failedFatally = (): boolean => fatal !== undefined;
-  const stopAll = (error: unknown) => {
-    fatal ??= error;
-    for (const c of controllers) c.abort();
-  };
-
-  const run = async (path: 'lan' | 'internet', timeoutMs: number, beforePunch?: Promise<unknown>) => {
-    if (winner() || failedFatally()) return;
-    const clock = new AttemptClock(path, story.attempts, story.onAttempt);
-    const controller = new AbortController();
-    controllers.push(controller);
-    let stage = 'gathering addresses';
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
-    try {
-      const scope = SCOPE_OF[path];
-      const { ctx, timeouts } = story;
-      // S51 (local) or S101–S102 (global: STUN through the peer socket).
-      const addresses = scope === 'local' ? ctx.localAddresses() : await ctx.globalAddresses(timeouts);
-      const secret = await offerDirect({
-        ctx,
-        buddy: story.buddy,
-        session: story.session,
-        scope,
-        pinnedKey: story.pinnedKey,
-        addresses,
-        answerTimeoutMs: timeouts.answerTimeoutMs,
-        intervalMs: timeouts.punchIntervalMs,
-        handshakeTimeoutMs: timeoutMs,
-        signal: controller.signal,
-        ...(beforePunch ? { beforePunch } : {}),
-        onStage: (s) => {
-          stage = s;
-        },
-      });
-      const earlier = winner();
-      if (earlier) {
-        secret.destroy();
-        clock.finish(false, `superseded by ${earlier.path}`);
-        return;
-      }
-      won = { path, secret };
-      clock.finish(true);
-      for (const c of controllers) if (c !== controller) c.abort();
-    } catch (error) {
-      if (isFatal(error)) stopAll(error);
-      // Offline, not a buddy, judgement refused: no path failed, the whole connect did.
-      if (failedFatally()) return;
-      const earlier = winner();
-      const reason = earlier
-        ? `superseded by ${earlier.path}`
-        : controller.signal.aborted
-          ? `timed out after ${timeoutMs} ms while ${stage}`
-          : reasonOf(error);
-      clock.finish(false, reason);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
+  const race = new PathRace(story.attempts, story.onAttempt, story.signal);
   const { timeouts } = story;
   const judgement = judged.then(
     (same) => same,
     (error: unknown) => {
-      stopAll(error);
+      race.fail(error);
       return undefined;
     },
   );
   const lan = plan.lan
     ? judgement.then(async (same) => {
-        if (same) return run('lan', timeouts.lanTimeoutMs);
+        if (same) return tryDirect(story, race, 'lan', timeouts.lanTimeoutMs);
         if (same === false && !plan.internet) {
-          new AttemptClock('lan', story.attempts, story.onAttempt).finish(
-            false,
-            'judged a different NAT: local addresses are not sent (S3, §4.4)',
-          );
+          race.skip('lan', 'judged a different NAT: local addresses are not sent (S3, §4.4)');
         }
       })
     : Promise.resolve();
   const punchGate = plan.lan
-    ? judgement.then((same) => {
-        if (same === undefined) throw fatal;
-        return same ? Promise.race([lan, delay(timeouts.lanHeadStartMs)]) : undefined;
-      })
+    ? judgement.then((same) => (same ? Promise.race([lan, race.delay(timeouts.lanHeadStartMs)]) : undefined))
     : Promise.resolve();
-  punchGate.catch(() => {});
-  const internet = plan.internet ? run('internet', timeouts.internetTimeoutMs, punchGate) : Promise.resolve();
+  const internet = plan.internet
+    ? tryDirect(story, race, 'internet', timeouts.internetTimeoutMs, punchGate)
+    : Promise.resolve();
   const direct = Promise.all([lan, internet]);
+  const relayHeadStart = plan.lan || plan.internet ? timeouts.relayHeadStartMs : 0;
   const relay = plan.relay
-    ? Promise.race([direct, delay(plan.lan || plan.internet ? timeouts.relayHeadStartMs : 0)]).then(
-        async () => {
-          if (winner() || failedFatally()) return;
-          const controller = new AbortController();
-          controllers.push(controller);
-          const secret = await tryRelay(story, controller.signal, winner);
-          if (!secret) return;
-          const earlier = winner();
-          if (earlier) {
-            secret.destroy();
-            return;
-          }
-          won = { path: 'relay', secret };
-          for (const c of controllers) if (c !== controller) c.abort();
-        },
-        () => {},
-      )
+    ? Promise.race([direct, race.delay(relayHeadStart)]).then(() => tryRelay(story, race))
     : Promise.resolve();
-  await Promise.all([direct, relay.catch((error: unknown) => stopAll(error))]);
-  if (!won && fatal) throw fatal;
-  return won;
+  Promise.all([direct, relay]).then(
+    () => race.settle(),
+    (error: unknown) => race.fail(error),
+  );
+  return race.outcome;
 }
 
-/** Step 4: the relay of last resort (§4.3); cancelled when a direct path wins first. */
-async function tryRelay(
+/** S51–S54 (local) or S101–S106 (global): one direct try, from gathering addresses to the proof. */
+async function tryDirect(
   story: Story,
-  signal: AbortSignal,
-  winner: () => Winner | undefined,
-): Promise<NoiseSecretStream | undefined> {
-  const clock = new AttemptClock('relay', story.attempts, story.onAttempt);
+  race: PathRace,
+  path: 'lan' | 'internet',
+  timeoutMs: number,
+  beforePunch?: Promise<unknown>,
+): Promise<void> {
+  if (race.isOver) return;
+  const attempt = race.begin(path, timeoutMs);
+  const scope = SCOPE_OF[path];
+  const { ctx, timeouts } = story;
+  let stage = 'gathering addresses';
+  let offered = false;
+  try {
+    // S51 (local) or S101–S102 (global: STUN through the peer socket); a late STUN answer is dropped.
+    const addresses =
+      scope === 'local'
+        ? ctx.localAddresses()
+        : await abortable(ctx.globalAddresses(timeouts), attempt.signal);
+    offered = true; // offerDirect sends the offer first thing: from here on the buddy may be punching
+
+    const secret = await offerDirect({
+      ctx,
+      buddy: story.buddy,
+      session: story.session,
+      scope,
+      pinnedKey: story.pinnedKey,
+      addresses,
+      answerTimeoutMs: timeouts.answerTimeoutMs,
+      intervalMs: timeouts.punchIntervalMs,
+      handshakeTimeoutMs: timeoutMs,
+      tcpTimeoutMs: timeouts.tcpDialTimeoutMs,
+      signal: attempt.signal,
+      ...(beforePunch ? { beforePunch } : {}),
+      onStage: (s) => {
+        stage = s;
+      },
+    });
+    race.prove(attempt, secret);
+  } catch (error) {
+    if (isFatal(error)) race.fail(error);
+    const reason = race.winner
+      ? `superseded by ${race.winner.path}`
+      : attempt.hasTimedOut
+        ? `timed out after ${timeoutMs} ms while ${stage}`
+        : reasonOf(error);
+    race.lose(attempt, reason);
+    // The buddy is still punching for this try: tell it, so it stops now rather than at its timeout.
+    if (offered && attempt.cancelled) tellBuddyCancelled(story, scope, reason);
+  }
+}
+
+/** Step 4: the relay of last resort (§4.3); never opened once a direct path has won. */
+async function tryRelay(story: Story, race: PathRace): Promise<void> {
+  if (race.isOver) return;
+  const attempt = race.begin('relay');
   try {
     const secret = await openRelay({
       ctx: story.ctx,
@@ -250,27 +221,34 @@ async function tryRelay(
       pinnedKey: story.pinnedKey,
       isInitiator: true,
       timeoutMs: story.timeouts.relayTimeoutMs,
-      signal,
+      signal: attempt.signal,
     });
-    const earlier = winner();
-    clock.finish(!earlier, earlier ? `superseded by ${earlier.path}` : undefined);
-    return secret;
+    race.prove(attempt, secret);
   } catch (error) {
-    if (isFatal(error)) throw error;
+    if (isFatal(error)) race.fail(error);
     const forbidden = error instanceof ProtocolError && error.code === 'FORBIDDEN';
-    const earlier = winner();
-    clock.finish(
-      false,
-      earlier
-        ? `superseded by ${earlier.path}`
-        : forbidden
-          ? 'the server has the relay switched off'
-          : reasonOf(error),
-    );
-    return undefined;
+    const reason = race.winner
+      ? `superseded by ${race.winner.path}`
+      : forbidden
+        ? 'the server has the relay switched off'
+        : reasonOf(error);
+    race.lose(attempt, reason);
+    // The buddy may be waiting at the relay for us: let it go.
+    if (attempt.cancelled) tellBuddyCancelled(story, 'relay', reason);
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/**
+ * A signal `abort` for one scope of this session: the buddy stops answering it (punching, waiting at
+ * the relay). Best effort: a closed control channel just drops it, and the buddy's own timeout stays.
+ */
+function tellBuddyCancelled(story: Story, scope: SignalBody['scope'], reason: string): void {
+  const body: SignalBody = {
+    session: story.session,
+    purpose: 'abort',
+    scope,
+    addresses: [],
+    reason: reason.slice(0, 200),
+  };
+  story.ctx.request('signal', { to: story.buddy, body }).catch(() => {});
 }

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { type Endpoint, formatEndpoint } from '../protocol/index.js';
+import { type Endpoint, formatEndpoint, type StunEndpoint } from '../protocol/index.js';
 import { globalIpv6Addresses, parseHostPort } from './addresses.js';
 import { DEFAULT_STUN_PORT } from './options.js';
 import type { PeerSocket } from './peer-socket.js';
@@ -13,6 +13,8 @@ export class GlobalAddress {
   private cached: { at: number; endpoint: Endpoint } | undefined;
   private inFlight: Promise<Endpoint> | undefined;
   private stunServer: Promise<Endpoint> | undefined;
+  /** Where the server said (at logon) its STUN answers; undefined from servers that do not say. */
+  private advertised: StunEndpoint[] | undefined;
 
   constructor(
     private readonly socket: PeerSocket,
@@ -21,13 +23,26 @@ export class GlobalAddress {
     private readonly extra: Endpoint[] = [],
   ) {}
 
-  /** The STUN server: the option if given, else the control server's host on the STUN port. */
+  /** Takes the logon result's STUN endpoints (again after a reconnect: the server may have moved). */
+  useAdvertised(advertised: StunEndpoint[] | undefined): void {
+    if (JSON.stringify(advertised) === JSON.stringify(this.advertised)) return;
+    this.advertised = advertised;
+    this.stunServer = undefined;
+  }
+
+  /**
+   * The STUN server: the `stun` option if given; else where the server said at logon, its host
+   * defaulting to the control server's; else (an older server) the control server's host on 3478.
+   */
   server(): Promise<Endpoint> {
-    this.stunServer ??= resolveStunServer(
-      this.stun ?? new URL(this.controlUrl).host,
-      this.stun === undefined,
-    );
-    return this.stunServer;
+    if (this.stunServer) return this.stunServer;
+    const resolving = this.resolveServer();
+    this.stunServer = resolving;
+    // A failed name look-up is tried again next time rather than remembered.
+    resolving.catch(() => {
+      if (this.stunServer === resolving) this.stunServer = undefined;
+    });
+    return resolving;
   }
 
   async learn(timeoutMs: number, ttlMs: number): Promise<Endpoint> {
@@ -50,13 +65,23 @@ export class GlobalAddress {
     const seen = new Map(all.map((e) => [formatEndpoint(e), e]));
     return [...seen.values()];
   }
+
+  private resolveServer(): Promise<Endpoint> {
+    if (this.stun !== undefined) return resolveHost(parseHostPort(this.stun, DEFAULT_STUN_PORT));
+    const controlHost = new URL(this.controlUrl).hostname;
+    const usable = (this.advertised ?? []).filter(
+      (e) => e.host === undefined || this.socket.canReach({ host: e.host, port: e.port }),
+    );
+    // A named host this socket can reach first: it is where the server knows it answers.
+    const chosen = usable.find((e) => e.host !== undefined) ?? usable[0];
+    if (chosen === undefined) return resolveHost({ host: controlHost, port: DEFAULT_STUN_PORT });
+    return resolveHost({ host: chosen.host ?? controlHost, port: chosen.port });
+  }
 }
 
-async function resolveStunServer(text: string, fromControlUrl: boolean): Promise<Endpoint> {
-  const parsed = parseHostPort(text, DEFAULT_STUN_PORT);
-  const port = fromControlUrl ? DEFAULT_STUN_PORT : parsed.port;
-  const host = parsed.host.replace(/^\[|\]$/g, '');
-  if (isIP(host) !== 0) return { host, port };
+async function resolveHost(target: { host: string; port: number }): Promise<Endpoint> {
+  const host = target.host.replace(/^\[|\]$/g, '');
+  if (isIP(host) !== 0) return { host, port: target.port };
   const found = await lookup(host);
-  return { host: found.address, port };
+  return { host: found.address, port: target.port };
 }

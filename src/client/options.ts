@@ -70,7 +70,7 @@ export const DEFAULT_LIVENESS: Liveness = {
   reconnectMaxMs: 15_000,
 };
 
-/** The IANA STUN port (RFC 8489 §18.6), used when the STUN server is not given. */
+/** The IANA STUN port (RFC 8489 §18.6): the port of a `stun` option without one, and of older servers. */
 export const DEFAULT_STUN_PORT = 3478;
 
 /** Prefix lengths for the variant's own comparison (S206); the server's defaults. */
@@ -81,6 +81,8 @@ export interface ConnectOptions extends Partial<Timeouts> {
   judge?: JudgeChoice;
   /** Prefix lengths for judge 'client'. */
   prefix?: { v4: number; v6: number };
+  /** Cancels the connect: every try stops and the connect rejects (the client's close() does too). */
+  signal?: AbortSignal;
 }
 
 /** How the client's one UDP socket is bound and which addresses it offers. */
@@ -93,7 +95,10 @@ export interface PeerSocketOptions {
   localAddresses?: Endpoint[];
   /** Offer these global addresses too (a known port forward); STUN's answer is still offered. */
   extraGlobalAddresses?: Endpoint[];
-  /** STUN server `host:port` or `udp://host:port`; default: the control server's host, port 3478. */
+  /**
+   * STUN server `host:port` or `udp://host:port`; default: where the server's logon result says its
+   * STUN answers (its host defaulting to the control server's), or port 3478 from older servers.
+   */
   stun?: string;
   /**
    * Answer direct offers with a TCP port of our own for the session where TCP can reach us: on the

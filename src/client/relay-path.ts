@@ -21,7 +21,10 @@ export interface RelayTry {
  */
 export async function openRelay(t: RelayTry): Promise<NoiseSecretStream> {
   const { ctx, buddy, session } = t;
+  stopIfCancelled(t.signal);
   const ticket = await ctx.request('relay.open', { buddy, session });
+  // Cancelled meanwhile (a direct path won): the relay session is never joined, the buddy never asked.
+  stopIfCancelled(t.signal);
   const url = ctx.relayUrl(ticket.path);
   const relay = t.isInitiator
     ? await joinAsInitiator(t, url)
@@ -34,6 +37,10 @@ export async function openRelay(t: RelayTry): Promise<NoiseSecretStream> {
     timeoutMs: t.timeoutMs,
     ...(t.signal ? { signal: t.signal } : {}),
   });
+}
+
+function stopIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ClientError('ABORTED', 'attempt cancelled');
 }
 
 async function joinAsInitiator(t: RelayTry, url: string): Promise<RelayStream> {
@@ -50,6 +57,7 @@ async function joinAsInitiator(t: RelayTry, url: string): Promise<RelayStream> {
       to: buddy,
       body: { session, purpose: 'offer', scope: 'relay', addresses: [] },
     });
+    stopIfCancelled(t.signal);
     return await Promise.race([RelayStream.open(url, t.timeoutMs, stop.signal), declined]);
   } finally {
     t.signal?.removeEventListener('abort', onAbort);

@@ -2,9 +2,24 @@ import { z } from 'zod';
 import { deviceName, endpoint, publicKeyHex, sessionToken, userName } from './fields.js';
 import type { RequestType } from './requests.js';
 
+/**
+ * Where the server's STUN answers (S101–S102): the port always; the host only when the server knows
+ * it (a wildcard bind does not: the client then uses the control server's host with this port).
+ */
+export const stunEndpoint = z
+  .object({ host: endpoint.shape.host.optional(), port: endpoint.shape.port })
+  .strict();
+
 /** The result of each request type, validated by the client before use. */
 const logonResult = z
-  .object({ user: userName, token: sessionToken, device: deviceName, tokenExpiresAt: z.number().int() })
+  .object({
+    user: userName,
+    token: sessionToken,
+    device: deviceName,
+    tokenExpiresAt: z.number().int(),
+    /** Absent from servers older than this field: the client then assumes port 3478. */
+    stun: z.array(stunEndpoint).min(1).max(4).optional(),
+  })
   .strict();
 
 export const buddyState = z.enum(['accepted', 'incoming', 'outgoing']);
@@ -41,3 +56,4 @@ export const resultSchemas = {
 
 export type Result<T extends RequestType> = z.infer<(typeof resultSchemas)[T]>;
 export type BuddyEntry = z.infer<typeof buddyEntry>;
+export type StunEndpoint = z.infer<typeof stunEndpoint>;

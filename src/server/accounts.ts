@@ -112,7 +112,15 @@ async function completeLogon(
   ctx.metrics.devicesOnline.inc();
   ctx.log.info({ user, device: device.device, conn: conn.id }, 'logged on');
   if (firstDevice) await announcePresence(ctx, user, true);
-  return { user, token: token.token, device: device.device, tokenExpiresAt: token.expiresAt };
+  const result: LogonResult = {
+    user,
+    token: token.token,
+    device: device.device,
+    tokenExpiresAt: token.expiresAt,
+  };
+  // Where STUN answers, so a client finds a server on a non-default STUN port without being told.
+  if (ctx.stunEndpoints.length > 0) result.stun = [...ctx.stunEndpoints];
+  return result;
 }
 
 export async function logoff(

@@ -1,4 +1,5 @@
 import type { BlockList } from 'node:net';
+import type { StunEndpoint } from '../protocol/index.js';
 import type { OnlineRegistry } from '../store/online.js';
 import type { Store } from '../store/store.js';
 import type { ServerOptions } from './config.js';
@@ -23,4 +24,6 @@ export interface ServerContext {
   readonly signalRoutes: SignalRoutes;
   readonly relay: RelayHub;
   readonly lifecycle: { shuttingDown: boolean };
+  /** Where this server's STUN answers, for the logon result; filled once the STUN socket is bound. */
+  readonly stunEndpoints: StunEndpoint[];
 }

@@ -17,6 +17,7 @@ import { ServerMetrics } from './metrics.js';
 import { registeredAddressOf, trustedProxies } from './registered-address.js';
 import { RELAY_PATH_PREFIX, RelayHub } from './relay-hub.js';
 import { SignalRoutes } from './signal-routes.js';
+import { advertisedStunEndpoints } from './stun-endpoints.js';
 
 export type { ServerOptions } from './config.js';
 export { DEFAULT_OPTIONS, OPTION_SPECS, optionsFromEnv, resolveOptions } from './config.js';
@@ -61,6 +62,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     signalRoutes: new SignalRoutes(),
     relay: new RelayHub(options, metrics, log),
     lifecycle,
+    stunEndpoints: [],
   };
 
   const controlWss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
@@ -94,6 +96,8 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       onBinding: (outcome) => metrics.stunRequests.inc({ outcome }),
     });
     opened.push(() => stun.close());
+    // Bound before the first logon can complete: a logon needs a WebSocket round trip and a hash.
+    ctx.stunEndpoints.push(...advertisedStunEndpoints(stun));
     httpBound = await listenTcp(opsServer, wsBound.host, options.httpPort);
   } catch (err) {
     for (const stopHeartbeat of stopHeartbeats) stopHeartbeat();

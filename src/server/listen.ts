@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 
 /** The dual-stack wildcard; on a machine without IPv6 the server falls back to IPv4's. */
 export const DUAL_STACK_HOST = '::';
-const IPV4_ANY = '0.0.0.0';
+export const IPV4_ANY = '0.0.0.0';
 
 /** Listens and resolves with the bound address; `::` falls back to `0.0.0.0` where IPv6 is missing. */
 export async function listenTcp(
