@@ -60,7 +60,13 @@ export function registerReceive(program: Command): void {
 async function receiveOne(out: Output, connection: PeerConnection, dir: string): Promise<void> {
   connection.on('error', () => {});
   out.event(
-    { event: 'connected', from: connection.remoteUser, path: connection.path, ms: connection.connectMs },
+    {
+      event: 'connected',
+      from: connection.remoteUser,
+      path: connection.path,
+      transport: connection.transport,
+      ms: connection.connectMs,
+    },
     `${connection.remoteUser} connected over the ${connection.path} path`,
   );
   const reader = new StreamReader(connection);

@@ -39,8 +39,14 @@ export function registerSend(program: Command): void {
               onAttempt: (a) => printAttempt(out, a),
             });
             out.event(
-              { event: 'connected', buddy: user, path: connection.path, ms: connection.connectMs },
-              `connected to ${user} over the ${connection.path} path in ${connection.connectMs} ms`,
+              {
+                event: 'connected',
+                buddy: user,
+                path: connection.path,
+                transport: connection.transport,
+                ms: connection.connectMs,
+              },
+              `connected to ${user} over the ${connection.path} path (${connection.transport}) in ${connection.connectMs} ms`,
             );
             let progress: Progress | undefined;
             const result = await sendFile(connection, file, {

@@ -155,7 +155,7 @@ export class Client extends EventEmitter<ClientEvents> {
       control.close();
       throw error;
     }
-    const socket = PeerSocket.bind(options.udpPort ?? 0, options.udpHost);
+    const socket = PeerSocket.bind(options.udpPort ?? 0, options.udpHost, { tcp: options.tcp ?? true });
     const client = new Client(serverUrl, home, credentials, control, logon, keyPair, socket, options);
     await client.refreshBuddies().catch(() => {});
     return client;

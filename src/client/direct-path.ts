@@ -1,9 +1,11 @@
+import type { Socket } from 'node:net';
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import type { Endpoint, SignalBody } from '../protocol/index.js';
 import type { PeerContext } from './context.js';
 import { ClientError } from './errors.js';
 import { Puncher } from './punch.js';
 import { secureAndVerify } from './secure-channel.js';
+import { dialableOverTcp, dialFirst, TcpAnswerPort } from './transports/tcp.js';
 
 /** Which exchange a direct path uses: local addresses (the LAN path) or global ones (the internet). */
 export type DirectScope = 'local' | 'global';
@@ -19,6 +21,8 @@ export interface DirectTry {
   answerTimeoutMs: number;
   intervalMs: number;
   handshakeTimeoutMs: number;
+  /** Dialling the answerer's TCP port, when it names one, before falling back to the UDX stream. */
+  tcpTimeoutMs?: number;
   signal: AbortSignal;
   /** Punching waits for this (the judgement, the LAN's head start); the exchange does not. */
   beforePunch?: Promise<unknown>;
@@ -44,10 +48,13 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+const DEFAULT_TCP_TIMEOUT_MS = 500;
+
 /**
  * Initiator of a direct path. Offer our addresses and stream id (S51/S103; the offer also asks for
- * the buddy's, S52/S104), take the buddy's answer (S53/S105), punch until one of its addresses
- * answers (S54/S106), then prove the buddy's key over the UDX stream.
+ * the buddy's, S52/S104), take the buddy's answer (S53/S105), then open the session (S54/S106): over
+ * TCP to the port the answer names (LAN, public answerer), else (or when TCP fails) punch until one of the
+ * buddy's addresses answers and use the UDX stream. Either way the buddy's key is proven by Noise.
  */
 export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
   const { ctx, buddy, session, scope } = t;
@@ -78,6 +85,14 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
     }
     t.onStage?.('punching');
     puncher.start(answer.addresses);
+    if (answer.tcpPort !== undefined) {
+      // Punching goes on meanwhile, so a path that refuses or drops TCP costs little extra time.
+      const secret = await overTcp(t, answer.addresses, answer.tcpPort, puncher.firstAck());
+      if (secret) {
+        cleanup();
+        return secret;
+      }
+    }
     const via = await abortable(puncher.firstAck(), t.signal);
     puncher.stop();
     ctx.socket.connectStream(stream, answer.streamId, via);
@@ -99,6 +114,52 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
   }
 }
 
+/** After UDP answered, how much longer TCP may take before the UDX stream is used instead. */
+const TCP_GRACE_AFTER_ACK_MS = 100;
+
+/**
+ * The session over TCP: the first answer address that takes a connection, proven by Noise.
+ * Undefined when no address took one in time (its own timeout, or a grace after the punch's first
+ * ack), so the caller goes on with the UDX stream. The answerer keeps both open until one verifies;
+ * we start a handshake on only one of them, so both ends agree on it.
+ */
+async function overTcp(
+  t: DirectTry,
+  addresses: Endpoint[],
+  tcpPort: number,
+  udpAcked: Promise<unknown>,
+): Promise<NoiseSecretStream | undefined> {
+  t.onStage?.('connecting over TCP');
+  const dial = new AbortController();
+  const stopDial = () => dial.abort();
+  t.signal.addEventListener('abort', stopDial, { once: true });
+  let grace: NodeJS.Timeout | undefined;
+  void udpAcked.then(() => {
+    grace = setTimeout(stopDial, TCP_GRACE_AFTER_ACK_MS);
+    grace.unref();
+  });
+  let socket: Socket;
+  try {
+    const candidates = addresses.map((a) => ({ host: a.host, port: tcpPort }));
+    socket = await dialFirst(candidates, t.tcpTimeoutMs ?? DEFAULT_TCP_TIMEOUT_MS, dial.signal);
+  } catch (error) {
+    if (t.signal.aborted) throw error;
+    return undefined;
+  } finally {
+    clearTimeout(grace);
+    t.signal.removeEventListener('abort', stopDial);
+  }
+  t.onStage?.('proving keys over TCP (Noise handshake)');
+  return secureAndVerify(socket, {
+    keyPair: t.ctx.keyPair,
+    pinnedKey: t.pinnedKey,
+    buddy: t.buddy,
+    isInitiator: true,
+    timeoutMs: t.handshakeTimeoutMs,
+    signal: t.signal,
+  });
+}
+
 export interface DirectAnswer {
   ctx: PeerContext;
   from: string;
@@ -114,7 +175,9 @@ export interface DirectAnswer {
 /**
  * Answering side of a direct path: answer at once with our own addresses and stream id (the seed's
  * shortcut for S72–S73 / S122–S123, one round trip through the server), punch towards the
- * offerer, and accept the peer stream only from an address that probed for this session.
+ * offerer, and accept the peer stream only from an address that probed for this session. Where TCP
+ * can reach us (the LAN, a public address) the answer also names a TCP port of ours for this
+ * session; the first of TCP and UDX whose handshake proves the offerer's key is the path.
  */
 export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> {
   const { ctx, from, offer } = a;
@@ -135,8 +198,12 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
     stream.destroy();
   };
   a.signal?.addEventListener('abort', onAbort, { once: true });
+  let tcp: TcpAnswerPort | undefined;
   try {
     if (a.signal?.aborted) throw new ClientError('ABORTED', 'the initiator cancelled this path');
+    if (ctx.socket.tcpAnswers && dialableOverTcp(offer.scope, a.addresses, ctx.socket.interfaces())) {
+      tcp = await TcpAnswerPort.open(ctx.socket.address.host).catch(() => undefined);
+    }
     // Punch while the answer travels: the offerer starts as soon as it has it (S106/S124).
     puncher.start(offer.addresses);
     await ctx.request('signal', {
@@ -147,20 +214,32 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
         scope: offer.scope,
         addresses: a.addresses,
         streamId: stream.id,
+        ...(tcp ? { tcpPort: tcp.port } : {}),
       },
     });
-    return await secureAndVerify(stream, {
-      keyPair: ctx.keyPair,
-      pinnedKey: a.pinnedKey,
-      buddy: from,
-      isInitiator: false,
-      timeoutMs: a.timeoutMs,
-      ...(a.signal ? { signal: a.signal } : {}),
-    });
+    const verify = (raw: Socket | typeof stream) =>
+      secureAndVerify(raw, {
+        keyPair: ctx.keyPair,
+        pinnedKey: a.pinnedKey,
+        buddy: from,
+        isInitiator: false,
+        timeoutMs: a.timeoutMs,
+        ...(a.signal ? { signal: a.signal } : {}),
+      });
+    const overUdx = verify(stream);
+    if (!tcp) return await overUdx;
+    const overTcp = tcp.firstVerified(verify, a.timeoutMs);
+    overTcp.catch(() => {});
+    // Whichever proves the key first; a failure of one leaves the other to decide.
+    const secret = await Promise.race([overTcp.catch(() => overUdx), overUdx.catch(() => overTcp)]);
+    if (secret.rawStream === stream) tcp.close();
+    else stream.destroy();
+    return secret;
   } catch (error) {
     stream.destroy();
     throw error;
   } finally {
+    tcp?.close();
     a.signal?.removeEventListener('abort', onAbort);
     clearTimeout(stopAt);
     puncher.stop();

@@ -23,7 +23,7 @@ export {
   type PeerSocketOptions,
   type Timeouts,
 } from './options.js';
-export { type ConnectionFacts, PeerConnection } from './peer-connection.js';
+export { type ConnectionFacts, PeerConnection, type TransportName } from './peer-connection.js';
 export { StreamReader } from './stream-reader.js';
 export {
   type Hello,

@@ -17,6 +17,8 @@ export interface Timeouts {
   answerTimeoutMs: number;
   /** The whole LAN try: exchange, probing, handshake. */
   lanTimeoutMs: number;
+  /** Dialling the answerer's TCP port (LAN, or a public answerer) before the UDX stream is used instead. */
+  tcpDialTimeoutMs: number;
   /** The LAN try's head start before the internet try begins in parallel (auto, same NAT). */
   lanHeadStartMs: number;
   /** The whole internet try: STUN, exchange, hole punching, handshake. */
@@ -39,6 +41,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   requestTimeoutMs: 5000,
   answerTimeoutMs: 3000,
   lanTimeoutMs: 2500,
+  tcpDialTimeoutMs: 500,
   lanHeadStartMs: 400,
   internetTimeoutMs: 5000,
   relayTimeoutMs: 6000,
@@ -92,4 +95,10 @@ export interface PeerSocketOptions {
   extraGlobalAddresses?: Endpoint[];
   /** STUN server `host:port` or `udp://host:port`; default: the control server's host, port 3478. */
   stun?: string;
+  /**
+   * Answer direct offers with a TCP port of our own for the session where TCP can reach us: on the
+   * LAN, and on the internet when no NAT stands in front of us (default true). Off where policy
+   * forbids listening on TCP; direct paths then run over the UDP socket (UDX) only.
+   */
+  tcp?: boolean;
 }

@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import type { PathAttempt } from './attempts.js';
@@ -17,6 +18,9 @@ export interface ConnectionFacts {
   initiator: boolean;
 }
 
+/** What carries the Noise stream: kernel TCP (LAN), UDX over our UDP socket (LAN or internet), the relay's WebSocket. */
+export type TransportName = 'tcp' | 'udx' | 'websocket';
+
 /** How long a cleanly ending connection may take to hear the peer's last acknowledgement. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -31,6 +35,7 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
   readonly attempts: PathAttempt[];
   readonly connectMs: number;
   readonly initiator: boolean;
+  readonly transport: TransportName;
   private gotEnd = false;
   private finished = false;
 
@@ -39,13 +44,16 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
     facts: ConnectionFacts,
     handover?: Handover,
   ) {
-    super({ allowHalfOpen: true });
+    // Room for a few of the transfer's 1 MiB chunks each way, so reads and writes overlap.
+    super({ allowHalfOpen: true, highWaterMark: 4 * 1024 * 1024 });
     this.path = facts.path;
     this.remoteUser = facts.remoteUser;
     this.remoteKey = facts.remoteKey;
     this.attempts = facts.attempts;
     this.connectMs = facts.connectMs;
     this.initiator = facts.initiator;
+    this.transport =
+      secret.rawStream instanceof Socket ? 'tcp' : facts.path === 'relay' ? 'websocket' : 'udx';
     const held = handover?.take();
     for (const chunk of held?.chunks ?? []) this.push(chunk);
     if (held?.ended) {

@@ -32,9 +32,13 @@ export class PeerSocket {
   private readonly usedStreamIds = new Set<number>();
   private readonly streams = new Set<UdxStream>();
 
-  private constructor(udx: UDX, sockets: UdxSocket[]) {
+  /** Whether direct answers may offer a TCP port too (PeerSocketOptions.tcp). */
+  readonly tcpAnswers: boolean;
+
+  private constructor(udx: UDX, sockets: UdxSocket[], tcp: boolean) {
     this.udx = udx;
     this.sockets = sockets;
+    this.tcpAnswers = tcp;
     for (const socket of sockets) socket.on('message', (packet, from) => this.onMessage(packet, from));
   }
 
@@ -42,12 +46,13 @@ export class PeerSocket {
    * Binds IPv4 and IPv6 (IPv6-only) on one port unless a host is given; IPv4 alone where the
    * machine has no IPv6. With a host, one socket on that host (`::` is then dual-stack).
    */
-  static bind(port = 0, host?: string): PeerSocket {
+  static bind(port = 0, host?: string, options: { tcp?: boolean } = {}): PeerSocket {
     const udx = new UDX();
+    const tcp = options.tcp ?? true;
     if (host !== undefined) {
       const socket = udx.createSocket();
       socket.bind(port, host);
-      return new PeerSocket(udx, [socket]);
+      return new PeerSocket(udx, [socket], tcp);
     }
     for (let attempt = 1; ; attempt++) {
       const v4 = udx.createSocket();
@@ -55,11 +60,11 @@ export class PeerSocket {
       const v6 = udx.createSocket({ ipv6Only: true });
       try {
         v6.bind(v4.address()?.port ?? port, '::');
-        return new PeerSocket(udx, [v4, v6]);
+        return new PeerSocket(udx, [v4, v6], tcp);
       } catch (error) {
         void v6.close();
         const taken = /EADDRINUSE/.test(String(error));
-        if (!taken) return new PeerSocket(udx, [v4]); // no IPv6 here
+        if (!taken) return new PeerSocket(udx, [v4], tcp); // no IPv6 here
         void v4.close();
         if (port !== 0 || attempt >= DUAL_BIND_TRIES) throw error;
       }

@@ -59,7 +59,7 @@ export class StreamReader {
     if (this.pending.length === 0) {
       const chunk = await this.next();
       if (chunk === null) return Buffer.alloc(0);
-      this.pending = Buffer.from(chunk);
+      this.pending = chunk;
     }
     const out = this.pending.subarray(0, max);
     this.pending = this.pending.subarray(out.length);

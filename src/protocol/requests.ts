@@ -86,6 +86,13 @@ export const signalBody = z
       .min(1)
       .max(2 ** 32 - 1)
       .optional(),
+    /**
+     * Answers only: a TCP port the answerer listens on for this session, on the hosts of its
+     * addresses. Sent on the LAN (no NAT between the peers) and with global addresses only when the
+     * answerer's global address is its own interface's (no NAT in front of it), so kernel TCP can
+     * carry the bytes.
+     */
+    tcpPort: z.number().int().min(1).max(65535).optional(),
     /** Only the offerer sends: the answerer need not ask for the offerer's addresses (one-way, §3.3). */
     oneWay: z.boolean().optional(),
     reason: z.string().max(200).optional(),

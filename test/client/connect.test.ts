@@ -99,9 +99,11 @@ test('a silent LAN address moves the connection on to the internet path, and the
   const nowhere = [{ host: '127.0.0.1', port: silentPort }];
   const alice = await newAccount(server, 'alice', {
     localAddresses: nowhere,
+    // On loopback the answerer's TCP port is always reachable: TCP off, so the LAN leads nowhere.
+    tcp: false,
     timeouts: { lanTimeoutMs: 700 },
   });
-  const bob = await newAccount(server, 'bob', { localAddresses: nowhere });
+  const bob = await newAccount(server, 'bob', { localAddresses: nowhere, tcp: false });
   try {
     await alice.requestBuddy('bob');
     await bob.acceptBuddy('alice');
@@ -178,8 +180,8 @@ test('direct tries still hanging after the relay head start get the relay racing
   const silent = createSocket('udp4');
   await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
   const nowhere = [{ host: '127.0.0.1', port: silent.address().port }];
-  const alice = await newAccount(server, 'alice', { localAddresses: nowhere });
-  const bob = await newAccount(server, 'bob', { localAddresses: nowhere });
+  const alice = await newAccount(server, 'alice', { localAddresses: nowhere, tcp: false });
+  const bob = await newAccount(server, 'bob', { localAddresses: nowhere, tcp: false });
   try {
     await alice.requestBuddy('bob');
     await bob.acceptBuddy('alice');
