@@ -161,4 +161,12 @@ export const MATRIX: readonly MatrixRow[] = [
     punchBudget: DIRECT_BUDGET,
     why: 'REJECT answers port unreachable and drops the packet, so no conntrack entry is confirmed and early probes do no harm; the ICMP errors must not stop punching either (a regression row).',
   },
+  {
+    name: 'a public client and one behind a bare NAT one hop away connect over the internet, though the mapping moved',
+    scenario: { topology: 'public-and-bare-nat', capture: true },
+    judged: 'different',
+    expectedPath: 'internet',
+    punchBudget: DIRECT_BUDGET,
+    why: "Bob's opening probes reach alice's router (one hop: nothing between to expire in), which keeps them and remaps alice's flow to bob; her probes then arrive from a port she never offered, and bob acknowledges and accepts that source (the bytes may go over TCP, bob being public).",
+  },
 ];

@@ -217,6 +217,13 @@ const rejectingNats = twoHomesBehindIsps(
   'two homes whose routers reject unsolicited input with ICMP port unreachable',
 );
 
+const publicAndBareNat: TopologySpec = {
+  name: 'public-and-bare-nat',
+  summary: 'alice behind plain masquerade with no input filter, one hop from bob on a public address',
+  routers: [home('homeA', '203.0.113.10', '192.168.1.1/24', { unsolicited: 'accept' })],
+  hosts: [server, client('alice', 'homeA', '192.168.1.10'), client('bob', 'internet', '198.51.100.20')],
+};
+
 export const TOPOLOGIES: readonly TopologySpec[] = [
   oneNat,
   twoNats,
@@ -231,6 +238,7 @@ export const TOPOLOGIES: readonly TopologySpec[] = [
   ipv6TwoPrefixes,
   bareNats,
   rejectingNats,
+  publicAndBareNat,
 ];
 
 export function findTopology(name: string): TopologySpec | undefined {

@@ -41,6 +41,9 @@ export function assertRow(row: MatrixRow, r: ScenarioResult): void {
         `${side} sent ${counts.global} internet punch datagrams, over the budget of ${row.punchBudget}: ${context}`,
       );
     }
+    // The answerer (bob) opens with low-TTL probes before it hears alice; alice never lowers hers.
+    assert.ok(sent.bob.opening >= 1, `bob sent opening (low-TTL) probes: ${context}`);
+    assert.equal(sent.alice.opening, 0, `alice punched at full TTL: ${context}`);
     if (row.expectedPath === 'internet') {
       assert.ok(sent.alice.global > 0 && sent.bob.global > 0, `both sides punched: ${context}`);
     }
