@@ -21,7 +21,8 @@ export interface PunchOptions {
   /**
    * The answerer sends only opening probes until it hears the initiator's first probe, which
    * proves the initiator's NAT holds its mapping towards us, and at most this long (then full TTL,
-   * for a NAT of ours that the opening TTL did not reach).
+   * for a NAT of ours that the opening TTL did not reach: a carrier NAT three or more hops out
+   * then costs this hold, not the connection).
    */
   holdMs: number;
   /** Most punch datagrams (probes and acks) one try sends. */
