@@ -2,7 +2,12 @@ import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import UDX, { type UdxAddress, type UdxSocket, type UdxStream } from 'udx-native';
 import { type Endpoint, normaliseIp } from '../protocol/index.js';
-import { createBindingRequest, isStunMessage, readBindingResponse } from '../stun/client.js';
+import {
+  type BindingAnswer,
+  createBindingRequest,
+  isStunMessage,
+  readBindingAnswer,
+} from '../stun/client.js';
 import { TimeoutError } from './errors.js';
 import { isPunchPacket } from './punch-packet.js';
 
@@ -123,8 +128,21 @@ export class PeerSocket {
   }
 
   /** S101–S102: one Binding transaction to the STUN server, retransmitted per RFC 8489 §6.2.1. */
-  stunQuery(server: Endpoint, timeoutMs: number): Promise<Endpoint> {
-    const { transactionId, packet } = createBindingRequest();
+  async stunQuery(server: Endpoint, timeoutMs: number): Promise<Endpoint> {
+    return (await this.stunBinding(server, timeoutMs)).mapped;
+  }
+
+  /**
+   * One Binding transaction with what RFC 5780 adds: the answer's OTHER-ADDRESS, and with
+   * `changePort` the request that the answer leave from the server's other port (it is taken from
+   * whatever source it arrives: that is the point of the test).
+   */
+  stunBinding(
+    server: Endpoint,
+    timeoutMs: number,
+    options: { changePort?: boolean } = {},
+  ): Promise<BindingAnswer> {
+    const { transactionId, packet } = createBindingRequest(options);
     return new Promise((resolve, reject) => {
       let rto = STUN_FIRST_RTO_MS;
       let retransmit: NodeJS.Timeout;
@@ -140,10 +158,11 @@ export class PeerSocket {
         reject(new TimeoutError(`STUN server ${server.host}:${server.port}`, timeoutMs));
       }, timeoutMs);
       const waiter = (reply: Buffer) => {
-        const mapped = readBindingResponse(reply, transactionId);
-        if (!mapped) return;
+        const answer = readBindingAnswer(reply, transactionId);
+        if (!answer) return;
         finish();
-        resolve({ host: normaliseIp(mapped.host), port: mapped.port });
+        const mapped = { host: normaliseIp(answer.mapped.host), port: answer.mapped.port };
+        resolve(answer.otherAddress ? { mapped, otherAddress: answer.otherAddress } : { mapped });
       };
       const finish = () => {
         clearTimeout(retransmit);
@@ -153,6 +172,27 @@ export class PeerSocket {
       this.stunWaiters.add(waiter);
       this.send(packet, server);
       schedule();
+    });
+  }
+
+  /**
+   * Hairpinning: a datagram sent to our own global address comes back to us through the NAT.
+   * A STUN request of ours with a fresh transaction id is the probe: nobody else answers it.
+   */
+  hairpins(global: Endpoint, timeoutMs: number): Promise<boolean> {
+    const { transactionId, packet } = createBindingRequest();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const waiter = (reply: Buffer) => {
+        if (reply.length >= 20 && reply.subarray(8, 20).equals(transactionId)) finish(true);
+      };
+      const finish = (result: boolean) => {
+        clearTimeout(timer);
+        this.stunWaiters.delete(waiter);
+        resolve(result);
+      };
+      this.stunWaiters.add(waiter);
+      this.send(packet, global);
     });
   }
 

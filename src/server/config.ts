@@ -14,6 +14,13 @@ export interface ServerOptions {
   port: number;
   /** UDP port of the RFC 8489 STUN server (S141–S143, §0093–0097). */
   stunPort: number;
+  /**
+   * Second STUN port on the same host, named in OTHER-ADDRESS, so clients can tell how their NAT
+   * maps and filters (RFC 5780). -1: stunPort + 1 (a free port when stunPort is 0); 0 picks one.
+   */
+  stunAltPort: number;
+  /** Answer on the second STUN port at all. */
+  stunAlternate: boolean;
   /** HTTP port for /healthz and /metrics, kept off the client-facing port so it can stay firewalled. */
   httpPort: number;
   /** Directory of the SQLite file; null or ':memory:' keeps everything in memory (tests). */
@@ -68,6 +75,8 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   host: '::',
   port: 7070,
   stunPort: 3478,
+  stunAltPort: -1,
+  stunAlternate: true,
   httpPort: 7071,
   dataDir: './buddylink-data',
   v4Prefix: 32,
@@ -113,6 +122,18 @@ export const OPTION_SPECS: { [K in keyof ServerOptions]: OptionSpec } = {
     env: 'BUDDYLINK_STUN_PORT',
     kind: 'int',
     description: 'STUN UDP port',
+  },
+  stunAltPort: {
+    flag: '--stun-alt-port <n>',
+    env: 'BUDDYLINK_STUN_ALT_PORT',
+    kind: 'int',
+    description: 'second STUN UDP port for NAT behaviour discovery (RFC 5780); -1: STUN port + 1',
+  },
+  stunAlternate: {
+    flag: '--no-stun-alternate',
+    env: 'BUDDYLINK_STUN_ALTERNATE',
+    kind: 'bool',
+    description: 'do not answer STUN on a second port',
   },
   httpPort: {
     flag: '--http-port <n>',
@@ -264,6 +285,8 @@ const optionsSchema = z
     host: z.string().refine((h) => isIP(h) !== 0 || h === 'localhost', 'IP address literal'),
     port,
     stunPort: port,
+    stunAltPort: z.number().int().min(-1).max(65535),
+    stunAlternate: z.boolean(),
     httpPort: port,
     dataDir: z.string().min(1).nullable(),
     v4Prefix: z.number().int().min(0).max(32),

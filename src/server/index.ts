@@ -30,6 +30,8 @@ export interface RunningServer {
   /** Bound addresses (host as bound: `::` for the dual-stack default). */
   ws: ListenAddress;
   stun: ListenAddress;
+  /** The second STUN port (RFC 5780 OTHER-ADDRESS), unless switched off. */
+  stunAlternate?: ListenAddress;
   http: ListenAddress;
   /** URLs a local client can use: ws://HOST:PORT, udp://HOST:PORT, http://HOST:PORT. */
   urls: { ws: string; stun: string; http: string };
@@ -87,6 +89,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     stun = await startStunServer({
       host: wsBound.host,
       port: options.stunPort,
+      ...(options.stunAlternate ? { alternatePort: alternateStunPort(options) } : {}),
       software: options.stunSoftware,
       onBinding: (outcome) => metrics.stunRequests.inc({ outcome }),
     });
@@ -127,6 +130,9 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   return {
     ws: wsBound,
     stun: { host: stun.host, port: stun.port },
+    ...(stun.alternatePort !== undefined
+      ? { stunAlternate: { host: stun.host, port: stun.alternatePort } }
+      : {}),
     http: httpBound,
     urls,
     options,
@@ -213,4 +219,10 @@ async function shutDownConnections(
     new Promise<void>((done) => controlWss.close(() => done())),
     new Promise<void>((done) => relayWss.close(() => done())),
   ]);
+}
+
+/** -1 follows the STUN port (one above it, or a free one when the STUN port is chosen by the system). */
+function alternateStunPort(options: ServerOptions): number {
+  if (options.stunAltPort >= 0) return options.stunAltPort;
+  return options.stunPort === 0 || options.stunPort === 65535 ? 0 : options.stunPort + 1;
 }

@@ -27,15 +27,51 @@ export interface MappedEndpoint {
   port: number;
 }
 
-/** A Binding request with a fresh random transaction id (§6: 96 bits, cryptographically random). */
-export function createBindingRequest(): { transactionId: Buffer; packet: Buffer } {
+/**
+ * A Binding request with a fresh random transaction id (§6: 96 bits, cryptographically random).
+ * `changePort` adds RFC 5780's CHANGE-REQUEST asking for the answer from the server's other port.
+ */
+export function createBindingRequest(options: { changePort?: boolean } = {}): {
+  transactionId: Buffer;
+  packet: Buffer;
+} {
   const transactionId = randomBytes(TRANSACTION_ID_LENGTH);
+  const attributes = options.changePort
+    ? [{ type: AttributeType.changeRequest, value: Buffer.from([0, 0, 0, CHANGE_PORT_FLAG]) }]
+    : [];
   // FINGERPRINT (§7) lets the answer and the request be told apart from stream traffic on a shared socket.
   const packet = encodeStunMessage(
-    { type: BINDING_REQUEST, transactionId, attributes: [] },
+    { type: BINDING_REQUEST, transactionId, attributes },
     { fingerprint: true },
   );
   return { transactionId, packet };
+}
+
+/** RFC 5780 §7.2: the "change port" flag of CHANGE-REQUEST. */
+const CHANGE_PORT_FLAG = 0x02;
+
+/** A Binding answer with what RFC 5780 adds: the server's other address, when it has one. */
+export interface BindingAnswer {
+  mapped: MappedEndpoint;
+  /** OTHER-ADDRESS (RFC 5780 §7.4); an unspecified host means "the host you sent to". */
+  otherAddress?: MappedEndpoint;
+}
+
+/** Like `readBindingResponse`, with OTHER-ADDRESS. */
+export function readBindingAnswer(packet: Buffer, transactionId: Buffer): BindingAnswer | null {
+  const message = matchingResponse(packet, transactionId);
+  if (!message || message.type !== BINDING_SUCCESS_RESPONSE) return null;
+  const mapped = mappedEndpoint(message);
+  if (!mapped) return null;
+  const other = findAttribute(message, AttributeType.otherAddress);
+  if (!other) return { mapped };
+  try {
+    const { host, port } = decodeMappedAddress(other);
+    return { mapped, otherAddress: { host, port } };
+  } catch (error) {
+    if (error instanceof StunError) return { mapped };
+    throw error;
+  }
 }
 
 /**

@@ -43,7 +43,7 @@ export const BINDING_ERROR_RESPONSE = 0x0111;
 /** RFC 8489 §18.3 (and RFC 8445, RFC 5780 for the ones a Binding request may legitimately carry). */
 export const AttributeType = {
   mappedAddress: 0x0001,
-  changeRequest: 0x0003, // RFC 5780; not supported by this server, so it is answered with 420
+  changeRequest: 0x0003, // RFC 5780 §7.2: change port is answered from the alternate port; change IP gets 420
   username: 0x0006,
   messageIntegrity: 0x0008,
   errorCode: 0x0009,
@@ -63,6 +63,8 @@ export const AttributeType = {
   fingerprint: 0x8028,
   iceControlled: 0x8029, // RFC 8445
   iceControlling: 0x802a, // RFC 8445
+  responseOrigin: 0x802b, // RFC 5780 §7.3
+  otherAddress: 0x802c, // RFC 5780 §7.4
 } as const;
 
 /**

@@ -26,7 +26,24 @@ import { encodeStunMessage, type OutgoingAttribute } from './message.js';
 /** Most unknown comprehension-required attributes we list in a 420 (§14.13 puts no limit; a packet does). */
 const MAX_UNKNOWN_LISTED = 16;
 
+/** CHANGE-REQUEST flags (RFC 5780 §7.2). */
+const CHANGE_IP = 0x04;
+const CHANGE_PORT = 0x02;
+
+/** The server's other socket (RFC 5780 §7.4 OTHER-ADDRESS), for NAT behaviour discovery. */
+export interface AlternateSocket {
+  /** The bound host; an unspecified one (`::`, `0.0.0.0`) is sent as such: "the address you sent to". */
+  host: string;
+  port: number;
+}
+
 export class BindingResponder {
+  /**
+   * Set by the last `answer`: the request asked for the answer to leave from the other port
+   * (CHANGE-REQUEST change port), so the caller sends it from its alternate socket.
+   */
+  fromAlternate = false;
+  private readonly alternate: AlternateSocket | undefined;
   /** SOFTWARE attribute, encoded once with its header and padding. */
   private readonly softwareTlv: Buffer;
   private readonly software: string;
@@ -38,8 +55,9 @@ export class BindingResponder {
   private readonly ipv4Template: Buffer;
   private readonly ipv6Template: Buffer;
 
-  constructor(software: string) {
+  constructor(software: string, alternate?: AlternateSocket) {
     this.software = software;
+    this.alternate = alternate;
     if (software === '') {
       this.softwareTlv = Buffer.alloc(0);
     } else {
@@ -49,8 +67,8 @@ export class BindingResponder {
       this.softwareTlv.writeUInt16BE(value.length, 2);
       this.softwareTlv.set(value, ATTRIBUTE_HEADER_LENGTH);
     }
-    this.ipv4Template = BindingResponder.answerTemplate(4, this.softwareTlv);
-    this.ipv6Template = BindingResponder.answerTemplate(16, this.softwareTlv);
+    this.ipv4Template = BindingResponder.answerTemplate(4, this.softwareTlv, otherAddressTlv(alternate, 4));
+    this.ipv6Template = BindingResponder.answerTemplate(16, this.softwareTlv, otherAddressTlv(alternate, 6));
   }
 
   /**
@@ -68,6 +86,7 @@ export class BindingResponder {
 
     let unknownCount = 0;
     let offset = HEADER_LENGTH;
+    this.fromAlternate = false;
     while (offset < size) {
       if (offset + ATTRIBUTE_HEADER_LENGTH > size) return null;
       const type = packet.readUInt16BE(offset);
@@ -77,6 +96,12 @@ export class BindingResponder {
       if (type === AttributeType.fingerprint) {
         if (valueLength !== FINGERPRINT_LENGTH - ATTRIBUTE_HEADER_LENGTH || next !== size) return null;
         if (packet.readUInt32BE(offset + 4) !== fingerprintOf(packet, offset)) return null;
+      } else if (type === AttributeType.changeRequest && this.alternate && valueLength === 4) {
+        const flags = packet.readUInt32BE(offset + 4);
+        // One address only: a change of IP cannot be honoured, so the request is refused (420).
+        if (flags & CHANGE_IP) {
+          if (unknownCount < MAX_UNKNOWN_LISTED) this.unknown[unknownCount++] = type;
+        } else if (flags & CHANGE_PORT) this.fromAlternate = true;
       } else if (isComprehensionRequired(type) && !isUnderstoodRequired(type)) {
         if (unknownCount < MAX_UNKNOWN_LISTED) this.unknown[unknownCount++] = type;
       }
@@ -84,7 +109,10 @@ export class BindingResponder {
     }
 
     if (!this.sourceAddress(ip)) return null;
-    if (unknownCount > 0) return this.unknownAttributeAnswer(packet, unknownCount);
+    if (unknownCount > 0) {
+      this.fromAlternate = false;
+      return this.unknownAttributeAnswer(packet, unknownCount);
+    }
     return this.successAnswer(packet, port);
   }
 
@@ -123,10 +151,13 @@ export class BindingResponder {
     return out;
   }
 
-  /** Everything of a success answer that does not depend on the request: type, length, headers, SOFTWARE. */
-  private static answerTemplate(addressLength: 4 | 16, softwareTlv: Buffer): Buffer {
+  /**
+   * Everything of a success answer that does not depend on the request: type, length, headers,
+   * OTHER-ADDRESS, SOFTWARE.
+   */
+  private static answerTemplate(addressLength: 4 | 16, softwareTlv: Buffer, otherTlv: Buffer): Buffer {
     const addressTlv = ATTRIBUTE_HEADER_LENGTH + 4 + addressLength;
-    const total = HEADER_LENGTH + 2 * addressTlv + softwareTlv.length + FINGERPRINT_LENGTH;
+    const total = HEADER_LENGTH + 2 * addressTlv + otherTlv.length + softwareTlv.length + FINGERPRINT_LENGTH;
     const template = Buffer.alloc(total);
     template.writeUInt16BE(BINDING_SUCCESS_RESPONSE, 0);
     template.writeUInt16BE(total - HEADER_LENGTH, 2);
@@ -137,6 +168,8 @@ export class BindingResponder {
       template[offset + 5] = addressLength === 4 ? AddressFamily.ipv4 : AddressFamily.ipv6;
       offset += addressTlv;
     }
+    otherTlv.copy(template, offset);
+    offset += otherTlv.length;
     softwareTlv.copy(template, offset);
     offset += softwareTlv.length;
     template.writeUInt16BE(AttributeType.fingerprint, offset);
@@ -156,4 +189,25 @@ export class BindingResponder {
       { fingerprint: true },
     );
   }
+}
+
+/**
+ * OTHER-ADDRESS for answers to one family: the alternate socket's host when it is of that family,
+ * the family's unspecified address when the socket listens on all addresses; none without one.
+ */
+function otherAddressTlv(alternate: AlternateSocket | undefined, family: 4 | 6): Buffer {
+  if (!alternate) return Buffer.alloc(0);
+  const length = family === 4 ? 4 : 16;
+  const bytes = Buffer.alloc(16);
+  const written = writeIpBytes(alternate.host, bytes, 0);
+  const unspecified = bytes.subarray(0, written === 4 ? 4 : 16).every((b) => b === 0);
+  // An IPv4-bound alternate cannot be told in an IPv6 answer (nor the reverse): send unspecified.
+  if (written !== family || unspecified) bytes.fill(0);
+  const tlv = Buffer.alloc(ATTRIBUTE_HEADER_LENGTH + 4 + length);
+  tlv.writeUInt16BE(AttributeType.otherAddress, 0);
+  tlv.writeUInt16BE(4 + length, 2);
+  tlv[5] = family === 4 ? AddressFamily.ipv4 : AddressFamily.ipv6;
+  tlv.writeUInt16BE(alternate.port, 6);
+  bytes.copy(tlv, 8, 0, length);
+  return tlv;
 }
