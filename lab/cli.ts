@@ -63,7 +63,9 @@ function describe(lab: Lab): void {
     console.log(`  ${lab.plan.delayMs} ms each way on every internet link, by ${how}`);
   }
   for (const r of spec.routers) {
-    console.log(`  ${r.name.padEnd(9)} router  wan ${r.wan.v4}  lan ${r.lan.v4}  nat ${r.nat.kind}`);
+    console.log(
+      `  ${r.name.padEnd(9)} router  wan ${r.wan.v4}  lan ${r.lan.v4}  nat ${r.nat.kind}  unsolicited ${r.unsolicited ?? 'drop'}`,
+    );
     console.log(`            ${lab.argvIn(r.name, ['nft', 'list', 'ruleset']).join(' ')}`);
   }
   for (const h of spec.hosts) {

@@ -24,8 +24,21 @@ export interface MatrixRow {
    * capture must show them (the check's positive control). Otherwise none may show.
    */
   localAddressesShared?: boolean;
+  /**
+   * With `capture`: the most internet punch datagrams (probes and acks) each side may send for the
+   * connect, counted on its own wire, so punching stays bounded whether it works or not.
+   */
+  punchBudget?: number;
   why: string;
 }
+
+/** The budget of a row whose punching works: a few rounds, then the handshake. */
+const DIRECT_BUDGET = 30;
+/**
+ * The budget of a row whose punching fails: it runs until the relay wins (its 2 s head start and
+ * its own connect), one probe per interval and candidate, within the per-try cap of punch.ts.
+ */
+const FAILING_BUDGET = 100;
 
 export const MATRIX: readonly MatrixRow[] = [
   {
@@ -47,6 +60,7 @@ export const MATRIX: readonly MatrixRow[] = [
     scenario: { topology: 'two-nats', capture: true },
     judged: 'different',
     expectedPath: 'internet',
+    punchBudget: DIRECT_BUDGET,
     why: 'Judged different; both NATs map endpoint-independently, so simultaneous punching (S106/S124) opens both.',
   },
   {
@@ -54,6 +68,7 @@ export const MATRIX: readonly MatrixRow[] = [
     scenario: { topology: 'public-and-nat', capture: true },
     judged: 'different',
     expectedPath: 'internet',
+    punchBudget: DIRECT_BUDGET,
     why: "Judged different; the public side needs no mapping, the NATed side's probes open its own.",
   },
   {
@@ -77,6 +92,7 @@ export const MATRIX: readonly MatrixRow[] = [
     judged: 'different',
     expectedPath: 'relay',
     failedFirst: ['internet'],
+    punchBudget: FAILING_BUDGET,
     why: 'Each NAT maps every destination to a new port, so the STUN-learned ports are useless to the peer (§4.3).',
   },
   {
@@ -85,6 +101,7 @@ export const MATRIX: readonly MatrixRow[] = [
     judged: 'different',
     expectedPath: 'relay',
     failedFirst: ['internet'],
+    punchBudget: FAILING_BUDGET,
     why: "Alice's symmetric NAT sends her probes to bob from a port bob never saw; bob's Linux NAT filters by address and port (conntrack), so it drops them, and bob's probes go to the STUN-learned port that only the server may use. Only a NAT with endpoint-independent filtering on bob's side would let the internet path work.",
   },
   {
@@ -94,6 +111,7 @@ export const MATRIX: readonly MatrixRow[] = [
     expectedPath: 'relay',
     failedFirst: ['lan', 'internet'],
     localAddressesShared: true,
+    punchBudget: FAILING_BUDGET,
     why: "Both homes share the carrier's public IP, so S23 says same. Bob's local address exists on alice's LAN too (a stranger that answers probes): only the key check stops the LAN try. Without hairpin the internet try fails too.",
   },
   {
@@ -110,6 +128,7 @@ export const MATRIX: readonly MatrixRow[] = [
     judged: 'different',
     expectedPath: 'relay',
     failedFirst: ['internet'],
+    punchBudget: FAILING_BUDGET,
     why: 'No UDP crosses between the NATs; the relay runs over the WebSocket (TCP) to the server.',
   },
   {
@@ -125,5 +144,29 @@ export const MATRIX: readonly MatrixRow[] = [
     judged: 'different',
     expectedPath: 'internet',
     why: 'Different /64s; no translation, and the stateful firewalls (RFC 6092) open for the punched flows.',
+  },
+  {
+    name: 'two NATs without an input filter (plain masquerade) connect over the internet on the first try',
+    scenario: { topology: 'two-bare-nats', capture: true },
+    judged: 'different',
+    expectedPath: 'internet',
+    punchBudget: DIRECT_BUDGET,
+    why: "Unsolicited packets reach these routers, so a probe arriving before the router's own client has sent confirms a conntrack entry that takes the reply tuple and remaps the client's flow. The answerer opens its NAT with low-TTL probes that die between the NATs, and sends at full TTL only once the initiator's probe got through.",
+  },
+  {
+    name: 'two NATs rejecting unsolicited input with ICMP connect over the internet',
+    scenario: { topology: 'two-rejecting-nats', capture: true },
+    judged: 'different',
+    expectedPath: 'internet',
+    punchBudget: DIRECT_BUDGET,
+    why: 'REJECT answers port unreachable and drops the packet, so no conntrack entry is confirmed and early probes do no harm; the ICMP errors must not stop punching either (a regression row).',
+  },
+  {
+    name: 'a public client and one behind a bare NAT one hop away connect over the internet, though the mapping moved',
+    scenario: { topology: 'public-and-bare-nat', capture: true },
+    judged: 'different',
+    expectedPath: 'internet',
+    punchBudget: DIRECT_BUDGET,
+    why: "Bob's opening probes reach alice's router (one hop: nothing between to expire in), which keeps them and remaps alice's flow to bob; her probes then arrive from a port she never offered, and bob acknowledges and accepts that source (the bytes may go over TCP, bob being public).",
   },
 ];

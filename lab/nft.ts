@@ -1,4 +1,4 @@
-import type { HairpinRule, NatBehaviour } from './topology.js';
+import type { HairpinRule, NatBehaviour, UnsolicitedInput } from './topology.js';
 
 /**
  * nftables rulesets of the lab, as text for `nft -f -` inside one namespace. Tables live in the
@@ -15,6 +15,7 @@ export interface RouterRules {
   /** LAN hosts in listing order: pooled NATs give each its own public address. */
   lanHostsV4: readonly string[];
   hairpin: readonly HairpinRule[];
+  unsolicited: UnsolicitedInput;
   /** The router forwards IPv6 for its LAN: add the stateful inbound filter of RFC 6092. */
   v6Firewall: boolean;
 }
@@ -58,6 +59,28 @@ function hairpinStatements(r: RouterRules): { pre: string[]; post: string[] } {
   return { pre, post };
 }
 
+/**
+ * The input chain for unsolicited packets from the WAN. Dropping or rejecting both keep the packet's
+ * unconfirmed conntrack entry out of the table (REJECT answers, then drops); accepting confirms it,
+ * so a peer's early punch occupies the reply tuple and the NAT remaps our own outgoing flow to
+ * another port: the plain-masquerade case hole punching must survive.
+ */
+function inputChain(r: RouterRules): string[] {
+  if (r.unsolicited === 'accept') return [];
+  const last =
+    r.unsolicited === 'reject'
+      ? `    iifname "${r.wanIf}" reject with icmp type port-unreachable`
+      : `    iifname "${r.wanIf}" drop`;
+  return [
+    '  chain input {',
+    '    type filter hook input priority filter; policy accept;',
+    `    iifname "${r.wanIf}" ct state established,related accept`,
+    `    iifname "${r.wanIf}" meta l4proto icmp accept`,
+    last,
+    '  }',
+  ];
+}
+
 export function routerRuleset(r: RouterRules): string {
   const hp = hairpinStatements(r);
   const lines = [
@@ -71,15 +94,7 @@ export function routerRuleset(r: RouterRules): string {
     ...hp.post.map((s) => `    ${s}`),
     ...natStatements(r).map((s) => `    ${s}`),
     '  }',
-    // A home router answers nothing unsolicited from outside. Dropping here also keeps the
-    // unconfirmed conntrack entry of such a packet out of the table: otherwise a peer's early punch
-    // would occupy the reply tuple and push our own outgoing mapping to another port.
-    '  chain input {',
-    '    type filter hook input priority filter; policy accept;',
-    `    iifname "${r.wanIf}" ct state established,related accept`,
-    `    iifname "${r.wanIf}" meta l4proto icmp accept`,
-    `    iifname "${r.wanIf}" drop`,
-    '  }',
+    ...inputChain(r),
     '}',
   ];
   if (r.v6Firewall) {

@@ -214,8 +214,13 @@ export function planLab(spec: TopologySpec, names: RunNames, delayMode: DelayMod
       nat: r.nat,
       lanHostsV4: lanHosts,
       hairpin: r.hairpin ?? [],
+      unsolicited: r.unsolicited ?? 'drop',
       v6Firewall: r.lan.v6 !== undefined,
     });
+    if (r.nat.kind === 'none' && r.upstream === INTERNET) {
+      // A routing router (an ISP's access router) hands the core a public subnet of its own.
+      core.ipLines.push(`route add ${networkOfV4(parseCidr(r.lan.v4))} via ${r.wan.v4}`);
+    }
     if (r.lan.v6 !== undefined) {
       if (r.wan.v6 === undefined || r.upstream !== INTERNET) {
         throw new TopologyError(`${r.name}: an IPv6 LAN needs a WAN IPv6 address on the internet`);
@@ -240,6 +245,14 @@ export function planLab(spec: TopologySpec, names: RunNames, delayMode: DelayMod
   if (blocked.length > 0) core.nft = coreRuleset(blocked);
 
   return { nodes: [...nodes.values()], links, delayMs, delayMode, wires };
+}
+
+/** The network of an IPv4 subnet written as the router's own address ('192.0.2.1/26'). */
+function networkOfV4(c: Cidr): string {
+  const bits = c.address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const mask = c.length === 0 ? 0 : 2 ** 32 - 2 ** (32 - c.length);
+  const net = Number((BigInt(bits) & BigInt(mask)).toString());
+  return `${[24, 16, 8, 0].map((shift) => (net >>> shift) & 255).join('.')}/${c.length}`;
 }
 
 /** The network address of an IPv6 prefix written as the router's own address ('2001:db8:a::1/64'). */

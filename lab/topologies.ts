@@ -1,4 +1,4 @@
-import type { HostSpec, RouterSpec, TopologySpec } from './topology.js';
+import type { HostSpec, RouterSpec, TopologySpec, UnsolicitedInput } from './topology.js';
 
 /**
  * The catalogue of lab topologies, one per row of the NAT matrix (issue 5). Public addresses are
@@ -169,6 +169,61 @@ const ipv6TwoPrefixes: TopologySpec = {
   ],
 };
 
+/**
+ * Two homes, both LANs 192.168.1.0/24, each home router behind its ISP's access router (a routed
+ * hop, no translation), so the homes are four router hops apart as on the internet rather than
+ * neighbours on one bridge: a packet with a low TTL can leave our own NAT and expire on the way,
+ * before the buddy's NAT. `unsolicited` says what both home routers do with unsolicited input.
+ */
+function twoHomesBehindIsps(name: string, unsolicited: UnsolicitedInput, summary: string): TopologySpec {
+  const isp = (n: string, wanV4: string, lanV4: string): RouterSpec => ({
+    name: n,
+    upstream: 'internet',
+    wan: { v4: wanV4 },
+    lan: { v4: lanV4 },
+    nat: { kind: 'none' },
+    unsolicited: 'accept',
+  });
+  const homeNat = (n: string, upstream: string, wanV4: string): RouterSpec => ({
+    name: n,
+    upstream,
+    wan: { v4: wanV4 },
+    lan: { v4: '192.168.1.1/24' },
+    nat: { kind: 'endpointIndependent' },
+    unsolicited,
+  });
+  return {
+    name,
+    summary,
+    routers: [
+      isp('ispA', '203.0.113.40', '192.0.2.1/26'),
+      isp('ispB', '203.0.113.41', '192.0.2.65/26'),
+      homeNat('homeA', 'ispA', '192.0.2.10'),
+      homeNat('homeB', 'ispB', '192.0.2.74'),
+    ],
+    hosts: [server, client('alice', 'homeA', '192.168.1.10'), client('bob', 'homeB', '192.168.1.11')],
+  };
+}
+
+const bareNats = twoHomesBehindIsps(
+  'two-bare-nats',
+  'accept',
+  'two homes behind plain masquerade with no input filter (unsolicited packets reach the router)',
+);
+
+const rejectingNats = twoHomesBehindIsps(
+  'two-rejecting-nats',
+  'reject',
+  'two homes whose routers reject unsolicited input with ICMP port unreachable',
+);
+
+const publicAndBareNat: TopologySpec = {
+  name: 'public-and-bare-nat',
+  summary: 'alice behind plain masquerade with no input filter, one hop from bob on a public address',
+  routers: [home('homeA', '203.0.113.10', '192.168.1.1/24', { unsolicited: 'accept' })],
+  hosts: [server, client('alice', 'homeA', '192.168.1.10'), client('bob', 'internet', '198.51.100.20')],
+};
+
 export const TOPOLOGIES: readonly TopologySpec[] = [
   oneNat,
   twoNats,
@@ -181,6 +236,9 @@ export const TOPOLOGIES: readonly TopologySpec[] = [
   udpBlocked,
   ipv6OneLan,
   ipv6TwoPrefixes,
+  bareNats,
+  rejectingNats,
+  publicAndBareNat,
 ];
 
 export function findTopology(name: string): TopologySpec | undefined {

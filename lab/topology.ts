@@ -35,6 +35,15 @@ export interface HairpinRule {
   to: string;
 }
 
+/**
+ * What a router does with an unsolicited packet from its WAN (one no conntrack entry expects):
+ * - `drop`: silently, as most home routers do (the default);
+ * - `reject`: answers ICMP port unreachable (a router with a REJECT rule);
+ * - `accept`: no input filter at all, plain masquerade: the packet reaches the router's own stack,
+ *   whose conntrack entry then holds the reply tuple (what breaks naive simultaneous punching).
+ */
+export type UnsolicitedInput = 'drop' | 'reject' | 'accept';
+
 export interface RouterSpec {
   name: string;
   /** 'internet', or the name of the router on whose LAN this router's WAN side sits (nested NAT). */
@@ -45,6 +54,8 @@ export interface RouterSpec {
   lan: { v4: string; v6?: string };
   nat: NatBehaviour;
   hairpin?: readonly HairpinRule[];
+  /** Unsolicited input on the WAN; `drop` when absent. */
+  unsolicited?: UnsolicitedInput;
 }
 
 export interface HostSpec {

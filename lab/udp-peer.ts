@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
  * sends probes on command, so a test can punch holes from both sides with the one socket.
  *
  *   node dist/lab/udp-peer.js [--port N] [--v6]
- *   stdin:  {"probe":"IP:PORT","n":1}
+ *   stdin:  {"probe":"IP:PORT","n":1}          ("ttl":3 sends this probe with IP TTL 3)
  *   stdout: {"event":"bound","port":N}
  *           {"event":"probe","from":"IP:PORT","n":1}          a probe arrived (and was answered)
  *           {"event":"seen","by":"IP:PORT","as":"IP:PORT","n":1}  a peer answered: it saw us as `as`
@@ -42,6 +42,9 @@ function parseMessage(buf: Buffer): Message | undefined {
   }
 }
 
+/** Linux's default TTL (net.ipv4.ip_default_ttl), restored after a low-TTL probe. */
+const DEFAULT_TTL = 64;
+
 const args = process.argv.slice(2);
 const portAt = args.indexOf('--port');
 const port = portAt >= 0 ? Number(args[portAt + 1]) : 0;
@@ -66,11 +69,15 @@ socket.bind(port, v6 ? '::' : '0.0.0.0', () => emit({ event: 'bound', port: sock
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   try {
-    const cmd = JSON.parse(line) as { probe?: unknown; n?: unknown };
+    const cmd = JSON.parse(line) as { probe?: unknown; n?: unknown; ttl?: unknown };
     const target = typeof cmd.probe === 'string' ? parseEndpoint(cmd.probe) : undefined;
     if (!target) return;
     const n = typeof cmd.n === 'number' ? cmd.n : 0;
-    socket.send(JSON.stringify({ t: 'probe', n }), target.port, target.host);
+    // The TTL applies from setTTL until the datagram is out; commands come one at a time.
+    if (typeof cmd.ttl === 'number') socket.setTTL(cmd.ttl);
+    socket.send(JSON.stringify({ t: 'probe', n }), target.port, target.host, () => {
+      if (typeof cmd.ttl === 'number') socket.setTTL(DEFAULT_TTL);
+    });
   } catch {
     emit({ event: 'error', message: 'bad command' });
   }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { decodePunchPacket, isPunchPacket } from '../../src/client/punch-packet.js';
 import { ipBytes } from '../../src/protocol/addresses.js';
 import type { Lab } from '../lab.js';
 import { CliProcess } from './cli-driver.js';
@@ -68,4 +69,45 @@ export function addressesSeen(
       (p) => p.includes(text) || (p.length <= smallPacket && isIP(address) !== 0 && p.includes(raw)),
     );
   });
+}
+
+/** Punch datagrams (probes and acks) a host sent, by scope: what a matrix row's budget bounds. */
+export interface PunchDatagrams {
+  local: number;
+  global: number;
+  /** Of `global`, those sent with a low TTL (the answerer's opening probes, punch.ts). */
+  opening: number;
+}
+
+/** Below this an IP TTL (hop limit) is a deliberately low one: Linux sends with 64. */
+const LOW_TTL = 16;
+
+/** The UDP payload and source address of an Ethernet frame, or undefined for anything else. */
+function udpPayload(frame: Buffer): { source: Buffer; ttl: number; payload: Buffer } | undefined {
+  if (frame.length < 14) return undefined;
+  const etherType = frame.readUInt16BE(12);
+  if (etherType === 0x0800 && frame.length >= 34) {
+    const headerBytes = (frame[14]! & 0x0f) * 4;
+    if (frame[23] !== 17) return undefined;
+    return { source: frame.subarray(26, 30), ttl: frame[22]!, payload: frame.subarray(14 + headerBytes + 8) };
+  }
+  if (etherType === 0x86dd && frame.length >= 62) {
+    if (frame[20] !== 17) return undefined; // UDP right after the fixed header: what we send
+    return { source: frame.subarray(22, 38), ttl: frame[21]!, payload: frame.subarray(62) };
+  }
+  return undefined;
+}
+
+/** Counts the punch datagrams in `frames` sent from `host` (its own address as the source). */
+export function punchDatagramsFrom(frames: readonly Buffer[], host: string): PunchDatagrams {
+  const own = Buffer.from(ipBytes(host));
+  const counts: PunchDatagrams = { local: 0, global: 0, opening: 0 };
+  for (const frame of frames) {
+    const udp = udpPayload(frame);
+    if (!udp?.source.equals(own)) continue;
+    const scope = isPunchPacket(udp.payload) ? decodePunchPacket(udp.payload)?.scope : undefined;
+    if (scope) counts[scope]++;
+    if (scope === 'global' && udp.ttl < LOW_TTL) counts.opening++;
+  }
+  return counts;
 }

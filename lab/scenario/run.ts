@@ -7,7 +7,7 @@ import { assertNothingLeft } from '../cleanup.js';
 import { Lab } from '../lab.js';
 import { findTopology, withDelay } from '../topologies.js';
 import { INTERNET, type TopologySpec } from '../topology.js';
-import { addressesSeen, Capture } from './capture.js';
+import { addressesSeen, Capture, type PunchDatagrams, punchDatagramsFrom } from './capture.js';
 import { CliProcess, type JsonLine, runCli } from './cli-driver.js';
 
 /**
@@ -61,6 +61,8 @@ export interface ScenarioResult {
   localAddressesOnPeerWire?: string[];
   /** Positive control of the capture: each client's wire shows its own local address. */
   captureSeesOwnAddress?: boolean;
+  /** Punch datagrams each client sent on its wire during the first send (only with `capture`). */
+  punchDatagrams?: { alice: PunchDatagrams; bob: PunchDatagrams };
   /** How many LAN probes the stranger answered (only with `stranger`). */
   strangerProbes?: number;
   sendStderr: string;
@@ -218,6 +220,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
 
     let localAddressesOnPeerWire: string[] | undefined;
     let captureSeesOwnAddress: boolean | undefined;
+    let punchDatagrams: ScenarioResult['punchDatagrams'];
     if (captures.length === 2) {
       const [aliceWire, bobWire] = await Promise.all(captures.map((c) => c.stop()));
       // Only addresses behind a NAT are local ones; a public host's address is its global one.
@@ -230,6 +233,11 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
       captureSeesOwnAddress =
         addressesSeen(aliceWire!, local('alice')).length === local('alice').length &&
         addressesSeen(bobWire!, local('bob')).length === local('bob').length;
+      const v4Of = (name: string) => spec.hosts.find((h) => h.name === name)?.v4 ?? '';
+      punchDatagrams = {
+        alice: punchDatagramsFrom(aliceWire!, v4Of('alice')),
+        bob: punchDatagramsFrom(bobWire!, v4Of('bob')),
+      };
     }
 
     const connects = [connectOf(send)];
@@ -270,6 +278,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
       ...(received ? { receivedSha256: String(received.sha256) } : {}),
       addressesInServerOutput: clientAddresses(spec).filter((a) => serverOutput.includes(a)),
       ...(localAddressesOnPeerWire ? { localAddressesOnPeerWire, captureSeesOwnAddress } : {}),
+      ...(punchDatagrams ? { punchDatagrams } : {}),
       ...(stranger ? { strangerProbes: stranger.lines.filter((l) => l.event === 'probe').length } : {}),
       sendStderr: send.stderr,
       connects,

@@ -16,14 +16,22 @@ const STUN_FIRST_RTO_MS = 250;
 
 type PacketListener = (packet: Buffer, from: Endpoint) => void;
 
+/** Binding both families on one port: a port free for IPv4 may be taken for IPv6; try a few. */
+const DUAL_BIND_TRIES = 8;
+
 /**
- * The client's one UDP socket. STUN, hole-punching probes and the UDX peer streams all leave from
+ * The client's one UDP port. STUN, hole-punching probes and the UDX peer streams all leave from
  * it, so the global address STUN reports (S101–S102) is the address the buddy's punches reach.
  * UDX consumes its own packets; everything else arrives here as a socket 'message'.
+ *
+ * Without a host the port is held by two sockets of one UDX instance, an IPv4 one and an
+ * IPv6-only one, rather than one dual-stack socket: on a dual-stack socket Linux sends to IPv4
+ * (mapped) addresses with the IPv4 TTL, which libuv's per-send TTL does not set (it sets the IPv6
+ * hop limit), and punching needs low-TTL IPv4 datagrams (punch.ts).
  */
 export class PeerSocket {
   private readonly udx: UDX;
-  private readonly socket: UdxSocket;
+  private readonly sockets: UdxSocket[];
   private readonly stunWaiters = new Set<(packet: Buffer, from: Endpoint) => void>();
   private readonly punchListeners = new Set<PacketListener>();
   private readonly usedStreamIds = new Set<number>();
@@ -32,23 +40,46 @@ export class PeerSocket {
   /** Whether direct answers may offer a TCP port too (PeerSocketOptions.tcp). */
   readonly tcpAnswers: boolean;
 
-  private constructor(udx: UDX, socket: UdxSocket, tcp: boolean) {
+  private constructor(udx: UDX, sockets: UdxSocket[], tcp: boolean) {
     this.udx = udx;
-    this.socket = socket;
+    this.sockets = sockets;
     this.tcpAnswers = tcp;
-    socket.on('message', (packet, from) => this.onMessage(packet, from));
+    for (const socket of sockets) socket.on('message', (packet, from) => this.onMessage(packet, from));
   }
 
-  /** Binds dual-stack `::` unless a host is given (udx falls back to `0.0.0.0` without IPv6). */
+  /**
+   * Binds IPv4 and IPv6 (IPv6-only) on one port unless a host is given; IPv4 alone where the
+   * machine has no IPv6. With a host, one socket on that host (`::` is then dual-stack).
+   */
   static bind(port = 0, host?: string, options: { tcp?: boolean } = {}): PeerSocket {
     const udx = new UDX();
-    const socket = udx.createSocket();
-    socket.bind(port, host);
-    return new PeerSocket(udx, socket, options.tcp ?? true);
+    const tcp = options.tcp ?? true;
+    if (host !== undefined) {
+      const socket = udx.createSocket();
+      socket.bind(port, host);
+      return new PeerSocket(udx, [socket], tcp);
+    }
+    for (let attempt = 1; ; attempt++) {
+      const v4 = udx.createSocket();
+      v4.bind(port, '0.0.0.0');
+      const v6 = udx.createSocket({ ipv6Only: true });
+      try {
+        v6.bind(v4.address()?.port ?? port, '::');
+        return new PeerSocket(udx, [v4, v6], tcp);
+      } catch (error) {
+        void v6.close();
+        const taken = /EADDRINUSE/.test(String(error));
+        if (!taken) return new PeerSocket(udx, [v4], tcp); // no IPv6 here
+        void v4.close();
+        if (port !== 0 || attempt >= DUAL_BIND_TRIES) throw error;
+      }
+    }
   }
 
+  /** The IPv6 socket's address when there is one (family 6: IPv6 reachable), else the IPv4 one. */
   get address(): UdxAddress {
-    const address = this.socket.address();
+    const socket = this.sockets.find((s) => s.address()?.family === 6) ?? this.sockets[0];
+    const address = socket?.address();
     if (!address) throw new Error('peer socket not bound');
     return address;
   }
@@ -59,12 +90,14 @@ export class PeerSocket {
 
   /** Whether this socket can send to the endpoint's family (an IPv4-only socket cannot reach IPv6). */
   canReach(endpoint: Endpoint): boolean {
-    return this.address.family === 6 || isIP(endpoint.host) === 4;
+    return this.socketFor(endpoint.host) !== undefined;
   }
 
-  send(packet: Uint8Array, to: Endpoint): void {
-    if (!this.canReach(to) || this.socket.closing) return;
-    this.socket.trySend(packet, to.port, to.host);
+  /** Sends one datagram; `ttl` sets its IP TTL (IPv6 hop limit) for this datagram only. */
+  send(packet: Uint8Array, to: Endpoint, ttl?: number): void {
+    const socket = this.socketFor(to.host);
+    if (!socket || socket.closing) return;
+    socket.trySend(packet, to.port, to.host, ttl);
   }
 
   onPunchPacket(listener: PacketListener): () => void {
@@ -89,7 +122,9 @@ export class PeerSocket {
   }
 
   connectStream(stream: UdxStream, remoteId: number, to: Endpoint): void {
-    stream.connect(this.socket, remoteId, to.port, to.host);
+    const socket = this.socketFor(to.host);
+    if (!socket) throw new Error(`peer socket cannot reach ${to.host}`);
+    stream.connect(socket, remoteId, to.port, to.host);
   }
 
   /** S101–S102: one Binding transaction to the STUN server, retransmitted per RFC 8489 §6.2.1. */
@@ -167,9 +202,19 @@ export class PeerSocket {
 
   /** Closes every peer stream of this socket (udx waits for them before it unbinds), then the socket. */
   async close(): Promise<void> {
-    if (this.socket.closing) return;
+    if (this.sockets.every((s) => s.closing)) return;
     for (const stream of this.streams) stream.destroy();
-    await this.socket.close();
+    await Promise.all(this.sockets.map((s) => s.close()));
+  }
+
+  /**
+   * The socket that sends to `host`: IPv6 by the IPv6 one; IPv4 by the IPv4 one, or by the one
+   * socket bound to `::` on an explicit host (dual-stack; the pair never lacks its IPv4 socket).
+   */
+  private socketFor(host: string): UdxSocket | undefined {
+    const family = (s: UdxSocket) => s.address()?.family;
+    if (isIP(host) !== 4) return this.sockets.find((s) => family(s) === 6);
+    return this.sockets.find((s) => family(s) === 4) ?? this.sockets.find((s) => family(s) === 6);
   }
 
   private onMessage(packet: Buffer, from: UdxAddress): void {

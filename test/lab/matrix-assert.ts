@@ -32,6 +32,22 @@ export function assertRow(row: MatrixRow, r: ScenarioResult): void {
       assert.deepEqual(r.localAddressesOnPeerWire, [], 'no local address reached the other side');
     }
   }
+  if (row.punchBudget !== undefined) {
+    const sent = r.punchDatagrams;
+    assert.ok(sent, `${row.name}: the capture counted punch datagrams`);
+    for (const [side, counts] of Object.entries(sent)) {
+      assert.ok(
+        counts.global <= row.punchBudget,
+        `${side} sent ${counts.global} internet punch datagrams, over the budget of ${row.punchBudget}: ${context}`,
+      );
+    }
+    // The answerer (bob) opens with low-TTL probes before it hears alice; alice never lowers hers.
+    assert.ok(sent.bob.opening >= 1, `bob sent opening (low-TTL) probes: ${context}`);
+    assert.equal(sent.alice.opening, 0, `alice punched at full TTL: ${context}`);
+    if (row.expectedPath === 'internet') {
+      assert.ok(sent.alice.global > 0 && sent.bob.global > 0, `both sides punched: ${context}`);
+    }
+  }
   if (row.scenario.stranger) {
     assert.ok((r.strangerProbes ?? 0) > 0, "the LAN try reached the stranger holding bob's local address");
   }

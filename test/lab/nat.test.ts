@@ -161,3 +161,58 @@ test('a lab with delay adds it once in each direction between two internet nodes
     assert.ok(best < 2 * delayMs + 40, `round trip ${best.toFixed(1)} ms is not much more than the delay`);
   });
 });
+
+/** Both peers' global addresses, from the server's reflector. */
+async function globals(a: UdpPeer, b: UdpPeer): Promise<[string, string]> {
+  const server = `203.0.113.2:${REFLECTOR_PORT}`;
+  const [ga, gb] = await Promise.all([a.probe(server), b.probe(server)]);
+  assert.ok(ga && gb, 'both peers reach the server');
+  return [ga, gb];
+}
+
+test('routers without an input filter break punching when the buddy sends first; routers that reject or drop do not', async (t) => {
+  if (!requireLab(t)) return;
+  const naive = (name: string) =>
+    withLab(new Lab(topology(name)), async (lab) => {
+      await UdpPeer.start(lab, 'server', { port: REFLECTOR_PORT });
+      return punch(await UdpPeer.start(lab, 'alice'), await UdpPeer.start(lab, 'bob'));
+    });
+  const [bare, rejecting] = await Promise.all([naive('two-bare-nats'), naive('two-rejecting-nats')]);
+  // Bob's first packet reached homeA before alice had sent: homeA kept it in conntrack, so alice's
+  // own flow to bob left by another port, which homeB (address-and-port filtering) does not let in.
+  assert.equal(bare.aSeenByB, undefined, 'bob never hears alice through bare routers');
+  assert.equal(bare.bSeenByA, undefined, 'alice never hears bob through bare routers');
+  assert.equal(
+    hostOf(rejecting.aSeenByB),
+    '192.0.2.10',
+    'a rejecting router keeps no state for the early packet',
+  );
+  assert.equal(hostOf(rejecting.bSeenByA), '192.0.2.74');
+});
+
+test("a TTL-3 packet leaves its own NAT and expires before the buddy's NAT, four router hops away; TTL 5 arrives", async (t) => {
+  if (!requireLab(t)) return;
+  await withLab(new Lab(topology('two-bare-nats')), async (lab) => {
+    await UdpPeer.start(lab, 'server', { port: REFLECTOR_PORT });
+    const alice = await UdpPeer.start(lab, 'alice');
+    const bob = await UdpPeer.start(lab, 'bob');
+    const [ga, gb] = await globals(alice, bob);
+    // The opening packet: homeB now maps bob towards alice, and homeA never saw it.
+    bob.send(ga, 3);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await alice.probe(gb, 3), ga, 'alice reaches bob, and by her own mapping (no remap)');
+    assert.ok(
+      bob.events.some((e) => e.event === 'probe' && e.from === ga),
+      'bob heard alice at her STUN address',
+    );
+  });
+  await withLab(new Lab(topology('two-bare-nats')), async (lab) => {
+    await UdpPeer.start(lab, 'server', { port: REFLECTOR_PORT });
+    const alice = await UdpPeer.start(lab, 'alice');
+    const bob = await UdpPeer.start(lab, 'bob');
+    const [ga, gb] = await globals(alice, bob);
+    bob.send(ga, 5); // reaches homeA with TTL 1: delivered to the router, which keeps its entry
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await alice.probe(gb, 3), undefined, "TTL 5 reached the buddy's NAT and broke the punch");
+  });
+});

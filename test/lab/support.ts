@@ -120,10 +120,12 @@ export class UdpPeer {
     });
   }
 
-  /** Sends one probe to `target`; returns its number. */
-  send(target: string): number {
+  /** Sends one probe to `target` (with IP TTL `ttl` when given); returns its number. */
+  send(target: string, ttl?: number): number {
     const n = this.nextN++;
-    this.child.stdin!.write(`${JSON.stringify({ probe: target, n })}\n`);
+    this.child.stdin!.write(
+      `${JSON.stringify(ttl === undefined ? { probe: target, n } : { probe: target, n, ttl })}\n`,
+    );
     return n;
   }
 
