@@ -4,6 +4,7 @@ import { judgementBenchmark } from './judgement.js';
 import { labConnectBenchmark } from './lab-connect.js';
 import { labSetupBytesBenchmark } from './lab-setup-bytes.js';
 import { labThroughputBenchmark } from './lab-throughput.js';
+import { loopbackThroughputBenchmark } from './loopback-throughput.js';
 import { stunBenchmark } from './stun.js';
 
 /** Every benchmark `npm run bench` knows, in the order it runs them. Add yours here. */
@@ -14,4 +15,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   labConnectBenchmark,
   labThroughputBenchmark,
   labSetupBytesBenchmark,
+  loopbackThroughputBenchmark,
 ];

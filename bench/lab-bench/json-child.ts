@@ -15,6 +15,8 @@ export class JsonChild {
   private stderr = '';
   private exited = false;
   private readonly exit: Promise<void>;
+  /** The exit code (null after a signal), once the process has exited. */
+  exitCode: number | null | undefined;
 
   constructor(
     readonly name: string,
@@ -40,8 +42,9 @@ export class JsonChild {
     });
     child.stdin!.on('error', () => {});
     this.exit = new Promise((resolve) =>
-      child.once('exit', () => {
+      child.once('exit', (code) => {
         this.exited = true;
+        this.exitCode = code;
         this.wake?.();
         resolve();
       }),
@@ -80,6 +83,28 @@ export class JsonChild {
       });
       this.wake = undefined;
     }
+  }
+
+  /** Resolves with the exit code once the child has exited; rejects after `timeoutMs`. */
+  async waitForExit(timeoutMs: number): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.name} did not exit within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.exit, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.exitCode ?? null;
+  }
+
+  /** The last lines of its stderr, for error messages. */
+  get stderrTail(): string {
+    return this.stderr.trim();
   }
 
   /** Asks the child to quit (so a --cpu-prof profile gets written), then SIGTERM, then SIGKILL. */
