@@ -6,6 +6,7 @@ import { labSetupBytesBenchmark } from './lab-setup-bytes.js';
 import { labThroughputBenchmark } from './lab-throughput.js';
 import { loopbackThroughputBenchmark } from './loopback-throughput.js';
 import { stunBenchmark } from './stun.js';
+import { wormholeBenchmark } from './wormhole.js';
 
 /** Every benchmark `npm run bench` knows, in the order it runs them. Add yours here. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -16,4 +17,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   labThroughputBenchmark,
   labSetupBytesBenchmark,
   loopbackThroughputBenchmark,
+  wormholeBenchmark,
 ];

@@ -24,7 +24,9 @@ export class JsonChild {
     /** False for programs that do not read commands (the server): stop() sends SIGTERM at once. */
     private readonly readsCommands = true,
   ) {
-    createInterface({ input: child.stdout! }).on('line', (text) => {
+    createInterface({ input: child.stdout! }).on('line', (raw) => {
+      // A JSON text sequence (RFC 7464, twisted's log) starts each record with RS (0x1e).
+      const text = raw.charCodeAt(0) === 0x1e ? raw.slice(1) : raw;
       if (!text.startsWith('{')) return;
       let line: Line;
       try {
