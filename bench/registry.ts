@@ -2,6 +2,7 @@ import { capacityBenchmark } from './capacity.js';
 import type { Benchmark } from './harness/benchmark.js';
 import { judgementBenchmark } from './judgement.js';
 import { labConnectBenchmark } from './lab-connect.js';
+import { labLanShapedBenchmark } from './lab-lan-shaped.js';
 import { labSetupBytesBenchmark } from './lab-setup-bytes.js';
 import { labThroughputBenchmark } from './lab-throughput.js';
 import { loopbackThroughputBenchmark } from './loopback-throughput.js';
@@ -17,5 +18,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   labThroughputBenchmark,
   labSetupBytesBenchmark,
   loopbackThroughputBenchmark,
+  labLanShapedBenchmark,
   wormholeBenchmark,
 ];
