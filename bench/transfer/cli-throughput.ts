@@ -71,7 +71,7 @@ export async function measureCliThroughput(
       const ours = plan.paths.map((path) => async (warm: boolean, label: string) => {
         const r = await cli.transfer(path, file, inbox, timeoutMs);
         if (r.path !== path) throw new Error(`send --path ${path} went over ${r.path}`);
-        if (!warm) (s.ours[path] ??= []).push(r);
+        if (!warm) s.ours[path] = [...(s.ours[path] ?? []), r];
         context.log(
           `${label} send --path ${path}: ${(bytes / r.transferSeconds / 1e6).toFixed(1)} MB/s transfer, ${r.sendCommandSeconds.toFixed(2)} s whole send`,
         );
