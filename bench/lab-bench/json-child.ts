@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 
 export type Line = Record<string, unknown>;
 
+const EXIT_DRAIN_MS = 1000;
+
 export class JsonChild {
   private readonly queue: Line[] = [];
   private readonly listeners: ((line: Line) => boolean)[] = [];
@@ -45,10 +47,17 @@ export class JsonChild {
     child.stdin!.on('error', () => {});
     this.exit = new Promise((resolve) =>
       child.once('exit', (code) => {
-        this.exited = true;
         this.exitCode = code;
-        this.wake?.();
-        resolve();
+        // 'exit' can come before the last lines are read from the pipe: wait for stdio to close,
+        // bounded, since a descendant may hold it open.
+        const done = () => {
+          if (this.exited) return;
+          this.exited = true;
+          this.wake?.();
+          resolve();
+        };
+        child.once('close', done);
+        setTimeout(done, EXIT_DRAIN_MS).unref();
       }),
     );
   }

@@ -151,38 +151,21 @@ function report(
         `${path}: ours / ${goal.against === 'cipher' ? 'cipher over TCP' : 'iperf3'} ${ratio(against[goal.against])}, ${verdict(against[goal.against], goal.atLeast, 'higher')}`,
       );
   }
-  rows.push([
+  // The two ceilings: rate, ratios and CPU per byte of their sending and receiving process.
+  const ceilingRow = (name: string, rate: number[], vs: [string, string], cpu: [number[], number[]]) =>
+    rows.push([name, rates(rate), ...vs, '', nsPerByte(cpu[0], bytes), nsPerByte(cpu[1], bytes), '']);
+  ceilingRow(
     'same cipher over TCP (secret-stream on net.Socket)',
-    rates(ceilingRates),
-    '1',
-    ratio(pairedRatio(ceilingRates, iperfRates)),
-    '',
-    nsPerByte(
-      s.ceiling.map((r) => r.senderCpu),
-      bytes,
-    ),
-    nsPerByte(
-      s.ceiling.map((r) => r.receiverCpu),
-      bytes,
-    ),
-    '',
-  ]);
-  rows.push([
+    ceilingRates,
+    ['1', ratio(pairedRatio(ceilingRates, iperfRates))],
+    [s.ceiling.map((r) => r.senderCpu), s.ceiling.map((r) => r.receiverCpu)],
+  );
+  ceilingRow(
     'iperf3 TCP (clear text, no file)',
-    rates(iperfRates),
-    '',
-    '1',
-    '',
-    nsPerByte(
-      s.iperf.map((r) => r.senderCpuSeconds),
-      bytes,
-    ),
-    nsPerByte(
-      s.iperf.map((r) => r.receiverCpuSeconds),
-      bytes,
-    ),
-    '',
-  ]);
+    iperfRates,
+    ['', '1'],
+    [s.iperf.map((r) => r.senderCpuSeconds), s.iperf.map((r) => r.receiverCpuSeconds)],
+  );
   notes.push(loadBefore, loadNote('after'));
   return {
     title: plan.title(bytes),
