@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
 import { hottestFunctions, newestProfile } from './harness/cpu-profile.js';
 import { requireTool } from './harness/processes.js';
-import { type IperfRun, iperfPort, prepareIperf, runIperf } from './lab-bench/iperf.js';
+import { type IperfRun, iperfPort, prepareIperf, runIperfInLab } from './lab-bench/iperf.js';
 import { LIMITS, PATH_TOPOLOGIES, SIZES } from './lab-bench/options.js';
 import {
   formatSpread,
@@ -110,7 +110,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
               context.log(`${key} ${label} buddylink: ${megabytes(r.bytesPerSecond).toFixed(1)} MB/s`);
             },
             async () => {
-              const r = await runIperf(world, target, iperfPort(p.path), size.iperfAmount);
+              const r = await runIperfInLab(world, target, iperfPort(p.path), size.iperfAmount);
               if (!warm) iperf.push(r);
               context.log(
                 `${key} ${label} iperf3: ${megabytes(r.bytesPerSecond).toFixed(1)} MB/s (${r.retransmits} retransmits)`,

@@ -9,7 +9,8 @@ import { BENCHMARKS } from './registry.js';
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- NAME…` some of them.
  * Flags: --smoke (tiny sizes, for CI), --runs N (default 5, smoke 2), --profile (CPU profile of our
- * side), --results-dir DIR (default bench/results). Each benchmark prints a Markdown table and writes
+ * side), --size N[K|M|G] (the file of the transfer benchmarks, binary units; default 1G),
+ * --results-dir DIR (default bench/results). Each benchmark prints a Markdown table and writes
  * DIR/NAME-<timestamp>.json.
  */
 
@@ -22,6 +23,7 @@ interface Arguments {
   smoke: boolean;
   profile: boolean;
   runs: number | undefined;
+  fileBytes: number | undefined;
   resultsDir: string;
 }
 
@@ -31,6 +33,7 @@ function parseArguments(argv: readonly string[]): Arguments {
     smoke: false,
     profile: false,
     runs: undefined,
+    fileBytes: undefined,
     resultsDir: DEFAULT_RESULTS_DIR,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -38,6 +41,7 @@ function parseArguments(argv: readonly string[]): Arguments {
     if (arg === '--smoke') parsed.smoke = true;
     else if (arg === '--profile') parsed.profile = true;
     else if (arg === '--runs') parsed.runs = positiveInteger(argv[++i], '--runs');
+    else if (arg === '--size') parsed.fileBytes = byteSize(argv[++i]);
     else if (arg === '--results-dir') parsed.resultsDir = resolve(argv[++i] ?? '.');
     else if (arg.startsWith('--')) throw new Error(`unknown flag ${arg}`);
     else parsed.names.push(arg);
@@ -50,6 +54,16 @@ function positiveInteger(text: string | undefined, flag: string): number {
   if (!Number.isInteger(value) || value < 1 || value > 100)
     throw new Error(`${flag} needs an integer 1..100`);
   return value;
+}
+
+/** "300M" → 300 MiB; at least 1 KiB, at most 16 GiB (a disk and a patience bound). */
+function byteSize(text: string | undefined): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(text ?? '');
+  const unit = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[(m?.[2] ?? '').toUpperCase()];
+  const bytes = Number(m?.[1]) * (unit ?? Number.NaN);
+  if (!Number.isInteger(bytes) || bytes < 2 ** 10 || bytes > 16 * 2 ** 30)
+    throw new Error('--size needs N, NK, NM or NG between 1K and 16G');
+  return bytes;
 }
 
 async function main(): Promise<number> {
@@ -67,6 +81,7 @@ async function main(): Promise<number> {
     smoke: args.smoke,
     runs: args.runs ?? (args.smoke ? SMOKE_RUNS : DEFAULT_RUNS),
     profile: args.profile,
+    ...(args.fileBytes !== undefined ? { fileBytes: args.fileBytes } : {}),
     resultsDir: args.resultsDir,
     log: (line) => process.stderr.write(`  ${line}\n`),
   };

@@ -10,6 +10,8 @@ export interface BenchmarkContext {
   readonly runs: number;
   /** Also record a CPU profile of our side (node --cpu-prof) under `resultsDir/profiles`. */
   readonly profile: boolean;
+  /** File size for the transfer benchmarks (--size); each has its own default. */
+  readonly fileBytes?: number;
   readonly resultsDir: string;
   log(line: string): void;
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,18 +31,31 @@ export function requireTool(
 ): string | undefined {
   const found = findOnPath(binary);
   if (found) return found;
-  if (process.getuid?.() === 0 && findOnPath('apt-get') && process.env.BENCH_NO_INSTALL !== '1') {
-    log(`${binary} missing: apt-get install -y ${debianPackage}`);
-    try {
-      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', debianPackage], {
-        stdio: 'ignore',
-      });
-    } catch {
-      return undefined;
-    }
-    return findOnPath(binary);
+  return aptInstall(debianPackage, `${binary} missing`, log) ? findOnPath(binary) : undefined;
+}
+
+/** The same for a package known by one of its files (a Python module, a twisted plugin). */
+export function requirePackageFile(
+  path: string,
+  debianPackage: string,
+  log: (line: string) => void,
+): boolean {
+  return existsSync(path) || (aptInstall(debianPackage, `${path} missing`, log) && existsSync(path));
+}
+
+function aptInstall(debianPackage: string, why: string, log: (line: string) => void): boolean {
+  if (process.getuid?.() !== 0 || !findOnPath('apt-get') || process.env.BENCH_NO_INSTALL === '1')
+    return false;
+  log(`${why}: apt-get install -y ${debianPackage}`);
+  try {
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', debianPackage], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    return true;
+  } catch {
+    return false;
   }
-  return undefined;
 }
 
 /**

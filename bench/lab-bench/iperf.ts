@@ -1,4 +1,6 @@
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { CommandResult, RunOptions } from '../../lab/command.js';
 import { LAB_ADDRESSES, LAB_PORTS, LIMITS } from './options.js';
 import { pause, type World } from './world.js';
 
@@ -13,6 +15,30 @@ export interface IperfRun {
   retransmits: number;
   /** CPU seconds of both iperf3 processes over the test (iperf3's own cpu_utilization_percent). */
   cpuSeconds: number;
+  /** The same, of the sending client and of the receiving server. */
+  senderCpuSeconds: number;
+  receiverCpuSeconds: number;
+}
+
+/** Runs a command where the iperf3 client goes (alice's host, or the loopback namespace). */
+export type Exec = (argv: readonly string[], opts: RunOptions) => Promise<CommandResult>;
+
+/** `iperf3 -s` started by `spawn` (in bob's host), once it says it is listening. */
+export async function startIperfServer(
+  spawn: (argv: readonly string[]) => ChildProcess,
+  port: number,
+): Promise<ChildProcess> {
+  const server = spawn(['iperf3', '-s', '--forceflush', '-p', String(port)]);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('iperf3 -s did not start')), LIMITS.startTimeoutMs);
+    server.stdout?.on('data', (chunk: Buffer) => {
+      if (!chunk.toString('utf8').includes('listening')) return;
+      clearTimeout(timer);
+      resolve();
+    });
+    server.once('exit', (code) => reject(new Error(`iperf3 -s exited ${code}`)));
+  });
+  return server;
 }
 
 /**
@@ -33,16 +59,7 @@ async function forwardIperfToBob(world: World): Promise<void> {
 
 /** Starts iperf3 -s in bob's host and whatever the path needs; returns the address alice dials. */
 export async function prepareIperf(world: World, path: 'lan' | 'internet' | 'relay'): Promise<string> {
-  const server = world.lab.spawn('bob', ['iperf3', '-s', '--forceflush', '-p', String(LAB_PORTS.iperf)]);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('iperf3 -s did not start')), LIMITS.startTimeoutMs);
-    server.stdout?.on('data', (chunk: Buffer) => {
-      if (!chunk.toString('utf8').includes('listening')) return;
-      clearTimeout(timer);
-      resolve();
-    });
-    server.once('exit', (code) => reject(new Error(`iperf3 -s exited ${code}`)));
-  });
+  await startIperfServer((argv) => world.lab.spawn('bob', argv), LAB_PORTS.iperf);
   if (path === 'lan') return LAB_ADDRESSES.bobOnLan;
   await forwardIperfToBob(world);
   if (path === 'internet') return LAB_ADDRESSES.homeBWan;
@@ -68,15 +85,25 @@ export function iperfPort(path: 'lan' | 'internet' | 'relay'): number {
 }
 
 /** One iperf3 TCP run from alice: `amount` is ['-t', SECONDS] or ['-n', BYTES]. */
-export async function runIperf(
+export function runIperfInLab(
   world: World,
+  target: string,
+  port: number,
+  amount: readonly string[],
+): Promise<IperfRun> {
+  return runIperf((argv, opts) => world.lab.exec('alice', argv, opts), target, port, amount);
+}
+
+/** One iperf3 TCP client run through `exec`, parsed from its JSON report. */
+export async function runIperf(
+  exec: Exec,
   target: string,
   port: number,
   amount: readonly string[],
 ): Promise<IperfRun> {
   const argv = ['iperf3', '-c', target, '-p', String(port), ...amount, '-J'];
   for (let attempt = 0; ; attempt++) {
-    const { stdout, exitCode } = await world.lab.exec('alice', argv, {
+    const { stdout, exitCode } = await exec(argv, {
       allowFailure: true,
       timeoutMs: LIMITS.transferTimeoutMs,
     });
@@ -90,15 +117,17 @@ export async function runIperf(
     };
     const received = report.end?.sum_received;
     if (exitCode === 0 && received) {
+      const cpu = report.end?.cpu_utilization_percent;
+      const seconds = report.end?.sum_sent?.seconds ?? received.seconds;
+      const senderCpuSeconds = ((cpu?.host_total ?? 0) / 100) * seconds;
+      const receiverCpuSeconds = ((cpu?.remote_total ?? 0) / 100) * seconds;
       return {
         bytesPerSecond: received.bytes / received.seconds,
         seconds: received.seconds,
         retransmits: report.end?.sum_sent?.retransmits ?? 0,
-        cpuSeconds:
-          (((report.end?.cpu_utilization_percent?.host_total ?? 0) +
-            (report.end?.cpu_utilization_percent?.remote_total ?? 0)) /
-            100) *
-          (report.end?.sum_sent?.seconds ?? received.seconds),
+        cpuSeconds: senderCpuSeconds + receiverCpuSeconds,
+        senderCpuSeconds,
+        receiverCpuSeconds,
       };
     }
     // iperf3 -s serves one test at a time and may still be closing the last: retry once, shortly.

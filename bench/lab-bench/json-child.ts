@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 
 export type Line = Record<string, unknown>;
 
+const EXIT_DRAIN_MS = 1000;
+
 export class JsonChild {
   private readonly queue: Line[] = [];
   private readonly listeners: ((line: Line) => boolean)[] = [];
@@ -15,6 +17,8 @@ export class JsonChild {
   private stderr = '';
   private exited = false;
   private readonly exit: Promise<void>;
+  /** The exit code (null after a signal), once the process has exited. */
+  exitCode: number | null | undefined;
 
   constructor(
     readonly name: string,
@@ -22,7 +26,9 @@ export class JsonChild {
     /** False for programs that do not read commands (the server): stop() sends SIGTERM at once. */
     private readonly readsCommands = true,
   ) {
-    createInterface({ input: child.stdout! }).on('line', (text) => {
+    createInterface({ input: child.stdout! }).on('line', (raw) => {
+      // A JSON text sequence (RFC 7464, twisted's log) starts each record with RS (0x1e).
+      const text = raw.charCodeAt(0) === 0x1e ? raw.slice(1) : raw;
       if (!text.startsWith('{')) return;
       let line: Line;
       try {
@@ -40,10 +46,18 @@ export class JsonChild {
     });
     child.stdin!.on('error', () => {});
     this.exit = new Promise((resolve) =>
-      child.once('exit', () => {
-        this.exited = true;
-        this.wake?.();
-        resolve();
+      child.once('exit', (code) => {
+        this.exitCode = code;
+        // 'exit' can come before the last lines are read from the pipe: wait for stdio to close,
+        // bounded, since a descendant may hold it open.
+        const done = () => {
+          if (this.exited) return;
+          this.exited = true;
+          this.wake?.();
+          resolve();
+        };
+        child.once('close', done);
+        setTimeout(done, EXIT_DRAIN_MS).unref();
       }),
     );
   }
@@ -80,6 +94,28 @@ export class JsonChild {
       });
       this.wake = undefined;
     }
+  }
+
+  /** Resolves with the exit code once the child has exited; rejects after `timeoutMs`. */
+  async waitForExit(timeoutMs: number): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.name} did not exit within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.exit, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.exitCode ?? null;
+  }
+
+  /** The last lines of its stderr, for error messages. */
+  get stderrTail(): string {
+    return this.stderr.trim();
   }
 
   /** Asks the child to quit (so a --cpu-prof profile gets written), then SIGTERM, then SIGKILL. */

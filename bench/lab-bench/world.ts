@@ -13,6 +13,7 @@ import {
   LIMITS,
   PASSWORD,
 } from './options.js';
+import { shapeClientLinks } from './shaping.js';
 
 /**
  * One lab for one benchmark path: the topology (with delay), the real buddylink server on the lab
@@ -38,6 +39,10 @@ export interface WorldOptions {
   /** node flags for the agents, e.g. --cpu-prof. */
   agentNodeArgs?: (user: string) => string[];
   globalAddressTtlMs: number;
+  /** False: no agents, only the lab and the server (the CLI benchmarks bring their own users). */
+  agents?: boolean;
+  /** A tbf rate (e.g. '1gbit') on both directions of alice's and bob's LAN links. */
+  shapeLanRate?: string;
 }
 
 export class World {
@@ -59,8 +64,9 @@ export class World {
     const world = new World(lab, dir, options);
     try {
       await lab.up();
+      if (options.shapeLanRate) await shapeClientLinks(lab, ['alice', 'bob'], options.shapeLanRate);
       await world.startServer();
-      await world.startBuddies();
+      if (options.agents !== false) await world.startBuddies();
     } catch (error) {
       await world.close();
       throw error;
