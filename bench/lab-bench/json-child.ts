@@ -81,7 +81,8 @@ export class JsonChild {
           throw new Error(`${this.name}: ${String(line!.message)}`);
         return line!;
       }
-      if (this.exited) throw new Error(`${this.name} exited: ${this.stderr.trim()}`);
+      if (this.exited)
+        throw new Error(`${this.name} exited (${this.exitCode}) before '${event}': ${this.stderr.trim()}`);
       const left = deadline - Date.now();
       if (left <= 0)
         throw new Error(`${this.name}: no '${event}' within ${timeoutMs} ms: ${this.stderr.trim()}`);

@@ -55,7 +55,12 @@ async function receive(socket: Socket): Promise<void> {
       file.once('drain', () => secret.resume());
     }
   });
+  let ended = false;
+  secret.once('close', () => {
+    if (!ended) process.stderr.write(`cipher-peer: the stream closed after ${bytes} bytes, before its end\n`);
+  });
   await new Promise<void>((resolve) => secret.once('end', resolve));
+  ended = true;
   await new Promise<void>((resolve, reject) =>
     file.end((error?: Error | null) => (error ? reject(error) : resolve())),
   );
@@ -66,7 +71,7 @@ async function receive(socket: Socket): Promise<void> {
 }
 
 async function send(): Promise<void> {
-  const socket = connect(config.port!, config.host);
+  const socket = connect({ port: config.port!, host: config.host, allowHalfOpen: true });
   const secret = await secure(true, socket);
   const cpu = process.cpuUsage();
   emit({ event: 'connected' });
@@ -86,7 +91,9 @@ async function send(): Promise<void> {
 }
 
 if (config.role === 'receive') {
-  const server = createServer((socket) => {
+  // Half-open: the sender's FIN must not close the socket while paused data is still queued above
+  // it (secret-stream drops what it holds when the socket closes).
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
     server.close();
     receive(socket).then(
       () => process.exit(0),
