@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import type { Endpoint, SignalBody } from '../protocol/index.js';
+import { abortable } from './abortable.js';
 import type { PeerContext } from './context.js';
 import { ClientError } from './errors.js';
 import { Puncher } from './punch.js';
@@ -28,24 +29,6 @@ export interface DirectTry {
   beforePunch?: Promise<unknown>;
   /** Told each step as it starts, so a timeout can say where it stopped. */
   onStage?: (stage: string) => void;
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new ClientError('ABORTED', 'attempt cancelled'));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new ClientError('ABORTED', 'attempt cancelled'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 const DEFAULT_TCP_TIMEOUT_MS = 500;
