@@ -358,6 +358,7 @@ export class Client extends EventEmitter<ClientEvents> {
       localAddresses: () => this.localAddresses(),
       globalAddresses: (t) => this.global.offer(t.stunTimeoutMs, t.globalAddressTtlMs),
       ownGlobalAddress: (t) => this.global.learn(t.stunTimeoutMs, t.globalAddressTtlMs),
+      natClass: () => this.global.natClass(),
       awaitAnswer: (buddy, session, scope, timeoutMs, signal) =>
         this.answers.expect(buddy, session, scope, timeoutMs, signal),
       relayUrl: (path) => new URL(path, this.serverUrl).toString(),

@@ -16,6 +16,16 @@ const STUN_FIRST_RTO_MS = 250;
 
 type PacketListener = (packet: Buffer, from: Endpoint) => void;
 
+/**
+ * One more IPv4 socket on the peer socket's UDX instance (birthday punching, src/client/birthday):
+ * its own NAT mapping per destination, and it can carry a UDX peer stream like the main socket.
+ */
+export interface SideSocket {
+  readonly raw: UdxSocket;
+  send(packet: Uint8Array, to: Endpoint): void;
+  close(): Promise<void>;
+}
+
 /** Binding both families on one port: a port free for IPv4 may be taken for IPv6; try a few. */
 const DUAL_BIND_TRIES = 8;
 
@@ -36,6 +46,7 @@ export class PeerSocket {
   private readonly punchListeners = new Set<PacketListener>();
   private readonly usedStreamIds = new Set<number>();
   private readonly streams = new Set<UdxStream>();
+  private readonly sideSockets = new Set<UdxSocket>();
 
   /** Whether direct answers may offer a TCP port too (PeerSocketOptions.tcp). */
   readonly tcpAnswers: boolean;
@@ -105,13 +116,41 @@ export class PeerSocket {
     return () => this.punchListeners.delete(listener);
   }
 
-  /** A UDX stream with a fresh id; `firewall` returns true to drop a first packet from an unknown remote. */
-  createStream(firewall?: (port: number, host: string) => boolean): UdxStream {
+  /**
+   * An extra IPv4 socket on a free port; only punch packets reach `onPunch` (UDX takes its own).
+   * Closed by the caller, or with the peer socket.
+   */
+  openSideSocket(onPunch: PacketListener): SideSocket {
+    const raw = this.udx.createSocket();
+    raw.bind(0, '0.0.0.0');
+    this.sideSockets.add(raw);
+    raw.on('message', (packet: Buffer, from: UdxAddress) => {
+      if (isPunchPacket(packet)) onPunch(packet, { host: normaliseIp(from.host), port: from.port });
+    });
+    return {
+      raw,
+      send: (packet, to) => {
+        if (!raw.closing && isIP(to.host) === 4) raw.trySend(packet, to.port, to.host);
+      },
+      close: async () => {
+        this.sideSockets.delete(raw);
+        if (!raw.closing) await raw.close();
+      },
+    };
+  }
+
+  /**
+   * A UDX stream with a fresh id; `firewall` returns true to drop a first packet from an unknown
+   * remote (`via` is the socket it arrived on: the main one or a side socket).
+   */
+  createStream(firewall?: (port: number, host: string, via: UdxSocket) => boolean): UdxStream {
     let id = randomInt(1, 2 ** 32 - 1);
     while (this.usedStreamIds.has(id)) id = randomInt(1, 2 ** 32 - 1);
     this.usedStreamIds.add(id);
     const stream = firewall
-      ? this.udx.createStream(id, { firewall: (_socket, port, host) => firewall(port, normaliseIp(host)) })
+      ? this.udx.createStream(id, {
+          firewall: (socket, port, host) => firewall(port, normaliseIp(host), socket),
+        })
       : this.udx.createStream(id);
     this.streams.add(stream);
     stream.once('close', () => {
@@ -121,8 +160,9 @@ export class PeerSocket {
     return stream;
   }
 
-  connectStream(stream: UdxStream, remoteId: number, to: Endpoint): void {
-    const socket = this.socketFor(to.host);
+  /** Connects the stream to `to`, from `via` when given (a side socket), else the main socket. */
+  connectStream(stream: UdxStream, remoteId: number, to: Endpoint, via?: UdxSocket): void {
+    const socket = via ?? this.socketFor(to.host);
     if (!socket) throw new Error(`peer socket cannot reach ${to.host}`);
     stream.connect(socket, remoteId, to.port, to.host);
   }
@@ -204,7 +244,9 @@ export class PeerSocket {
   async close(): Promise<void> {
     if (this.sockets.every((s) => s.closing)) return;
     for (const stream of this.streams) stream.destroy();
-    await Promise.all(this.sockets.map((s) => s.close()));
+    const side = [...this.sideSockets].filter((s) => !s.closing);
+    this.sideSockets.clear();
+    await Promise.all([...this.sockets, ...side].map((s) => s.close()));
   }
 
   /**
