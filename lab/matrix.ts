@@ -105,7 +105,7 @@ export const MATRIX: readonly MatrixRow[] = [
   },
   {
     name: 'symmetric on one side, endpoint-independent on the other connects over the internet (birthday punching)',
-    scenario: { topology: 'symmetric-one', capture: true },
+    scenario: { topology: 'symmetric-one', capture: true, receiverPerSend: true },
     judged: 'different',
     expectedPath: 'internet',
     punchBudget: BIRTHDAY_BUDGET,
