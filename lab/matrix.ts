@@ -112,6 +112,14 @@ export const MATRIX: readonly MatrixRow[] = [
     why: "Alice's symmetric NAT gives each destination a new port, and bob's NAT filters by address and port, so plain punching never meets. The offers carry both classes: alice opens 256 side sockets towards bob's global address (256 open ports on her NAT), bob probes random ports of alice's public IP; one hit in about 250 probes, and that pair carries the stream (Noise-proven).",
   },
   {
+    name: 'symmetric on the answering side connects over the internet (birthday punching, roles swapped)',
+    scenario: { topology: 'symmetric-answerer', capture: true, receiverPerSend: true },
+    judged: 'different',
+    expectedPath: 'internet',
+    punchBudget: BIRTHDAY_BUDGET,
+    why: "Bob, who answers, is the hard side: he opens the side sockets before his answer leaves, alice probes random ports of bob's public IP; bob's stream is accepted on the side socket that heard her, and her stream goes from her main socket to the port that answered.",
+  },
+  {
     name: 'a carrier NAT without hairpin: judged same, the LAN try meets a stranger and fails safely, relay',
     scenario: { topology: 'carrier-nat', stranger: true, capture: true },
     judged: 'same',
