@@ -160,7 +160,10 @@ export class Client extends EventEmitter<ClientEvents> {
       control.close();
       throw error;
     }
-    const socket = PeerSocket.bind(options.udpPort ?? 0, options.udpHost, { tcp: options.tcp ?? true });
+    const socket = PeerSocket.bind(options.udpPort ?? 0, options.udpHost, {
+      tcp: options.tcp ?? true,
+      ...(options.birthday ? { birthday: options.birthday } : {}),
+    });
     const client = new Client(serverUrl, home, credentials, control, logon, keyPair, socket, options);
     await client.refreshBuddies().catch(() => {});
     return client;

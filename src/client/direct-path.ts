@@ -46,7 +46,7 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
   const { ctx, buddy, session, scope } = t;
   const stream = ctx.socket.createStream(() => true);
   const puncher = new Puncher(ctx.socket, session, scope, 'initiator', t.intervalMs);
-  const birthday = new BirthdayPunch(ctx.socket, session, 'initiator');
+  const birthday = new BirthdayPunch(ctx.socket, session, 'initiator', ctx.socket.birthday);
   const ours = scope === 'global' ? ctx.natClass?.() : undefined;
   const cleanup = () => {
     puncher.stop();
@@ -185,7 +185,7 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
   const remoteId = offer.streamId;
   if (remoteId === undefined) throw new ClientError('BAD_OFFER', 'offer without a stream id');
   const puncher = new Puncher(ctx.socket, offer.session, offer.scope, 'answerer', a.intervalMs);
-  const birthday = new BirthdayPunch(ctx.socket, offer.session, 'answerer');
+  const birthday = new BirthdayPunch(ctx.socket, offer.session, 'answerer', ctx.socket.birthday);
   const ours = offer.scope === 'global' ? ctx.natClass?.() : undefined;
   const strategy: PairStrategy = offer.scope === 'global' ? pairStrategy(ours, offer.nat) : 'punch';
   let connected = false;

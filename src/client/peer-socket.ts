@@ -8,6 +8,7 @@ import {
   isStunMessage,
   readBindingAnswer,
 } from '../stun/client.js';
+import type { BirthdayOptions } from './birthday/options.js';
 import { TimeoutError } from './errors.js';
 import { isPunchPacket } from './punch-packet.js';
 
@@ -15,6 +16,11 @@ import { isPunchPacket } from './punch-packet.js';
 const STUN_FIRST_RTO_MS = 250;
 
 type PacketListener = (packet: Buffer, from: Endpoint) => void;
+
+interface BindOptions {
+  tcp?: boolean;
+  birthday?: Partial<BirthdayOptions>;
+}
 
 /**
  * One more IPv4 socket on the peer socket's UDX instance (birthday punching, src/client/birthday):
@@ -50,11 +56,14 @@ export class PeerSocket {
 
   /** Whether direct answers may offer a TCP port too (PeerSocketOptions.tcp). */
   readonly tcpAnswers: boolean;
+  /** Bounds of birthday punching from this socket (PeerSocketOptions.birthday). */
+  readonly birthday: Partial<BirthdayOptions>;
 
-  private constructor(udx: UDX, sockets: UdxSocket[], tcp: boolean) {
+  private constructor(udx: UDX, sockets: UdxSocket[], options: BindOptions) {
     this.udx = udx;
     this.sockets = sockets;
-    this.tcpAnswers = tcp;
+    this.tcpAnswers = options.tcp ?? true;
+    this.birthday = options.birthday ?? {};
     for (const socket of sockets) socket.on('message', (packet, from) => this.onMessage(packet, from));
   }
 
@@ -62,13 +71,12 @@ export class PeerSocket {
    * Binds IPv4 and IPv6 (IPv6-only) on one port unless a host is given; IPv4 alone where the
    * machine has no IPv6. With a host, one socket on that host (`::` is then dual-stack).
    */
-  static bind(port = 0, host?: string, options: { tcp?: boolean } = {}): PeerSocket {
+  static bind(port = 0, host?: string, options: BindOptions = {}): PeerSocket {
     const udx = new UDX();
-    const tcp = options.tcp ?? true;
     if (host !== undefined) {
       const socket = udx.createSocket();
       socket.bind(port, host);
-      return new PeerSocket(udx, [socket], tcp);
+      return new PeerSocket(udx, [socket], options);
     }
     for (let attempt = 1; ; attempt++) {
       const v4 = udx.createSocket();
@@ -76,11 +84,11 @@ export class PeerSocket {
       const v6 = udx.createSocket({ ipv6Only: true });
       try {
         v6.bind(v4.address()?.port ?? port, '::');
-        return new PeerSocket(udx, [v4, v6], tcp);
+        return new PeerSocket(udx, [v4, v6], options);
       } catch (error) {
         void v6.close();
         const taken = /EADDRINUSE/.test(String(error));
-        if (!taken) return new PeerSocket(udx, [v4], tcp); // no IPv6 here
+        if (!taken) return new PeerSocket(udx, [v4], options); // no IPv6 here
         void v4.close();
         if (port !== 0 || attempt >= DUAL_BIND_TRIES) throw error;
       }
