@@ -45,8 +45,16 @@ function countingSocket(): { socket: PeerSocket; sent: Endpoint[] } {
   return { socket, sent };
 }
 
-test('random-port probes never go to multicast, broadcast, unspecified or IPv6 hosts', () => {
-  for (const ip of ['224.0.0.1', '255.255.255.255', '0.0.0.0', '2001:db8::1', 'not-an-ip']) {
+test('random-port probes never go to multicast, broadcast, unspecified, loopback, link-local or IPv6 hosts', () => {
+  for (const ip of [
+    '224.0.0.1',
+    '255.255.255.255',
+    '0.0.0.0',
+    '127.0.0.1',
+    '169.254.1.1',
+    '2001:db8::1',
+    'not-an-ip',
+  ]) {
     const { socket, sent } = countingSocket();
     const probe = new PortProbe(socket, SESSION, 'answerer');
     assert.equal(probe.start(ip), false, ip);

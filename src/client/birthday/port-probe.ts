@@ -1,9 +1,13 @@
 import { randomInt } from 'node:crypto';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import type { PeerSocket } from '../peer-socket.js';
 import { encodePunchPacket, type PunchRole } from '../punch-packet.js';
 import { isProbeTarget } from '../punch-target.js';
 import { type BirthdayOptions, DEFAULT_BIRTHDAY_OPTIONS, NAT_PORT_MAX, NAT_PORT_MIN } from './options.js';
+
+const NOT_A_NAT = new BlockList();
+NOT_A_NAT.addSubnet('127.0.0.0', 8, 'ipv4');
+NOT_A_NAT.addSubnet('169.254.0.0', 16, 'ipv4');
 
 /** Timer tick of the probe loop: probes go out in small bursts, rate-limited on average. */
 const TICK_MS = 10;
@@ -30,10 +34,15 @@ export class PortProbe {
     this.options = { ...DEFAULT_BIRTHDAY_OPTIONS, ...options };
   }
 
-  /** Starts probing `ip`; false (and nothing sent) when it is no unicast IPv4 address we may probe. */
+  /**
+   * Starts probing `ip`; false (and nothing sent) when it is no unicast IPv4 address we may probe.
+   * Never loopback or link-local: a NAT's public IP is neither, and a buddy offering one would have
+   * us sweep the ports of our own host or link.
+   */
   start(ip: string): boolean {
     if (
       isIP(ip) !== 4 ||
+      NOT_A_NAT.check(ip, 'ipv4') ||
       !isProbeTarget({ host: ip, port: NAT_PORT_MIN }) ||
       !this.socket.canReach({ host: ip, port: 1 })
     )
