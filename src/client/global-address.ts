@@ -12,6 +12,8 @@ import type { PeerSocket } from './peer-socket.js';
  */
 export class GlobalAddress {
   private cached: { at: number; endpoint: Endpoint; nat: NatClass } | undefined;
+  /** The STUN server's other port (OTHER-ADDRESS), once it named one: later refreshes ask both at once. */
+  private alternate: { of: Endpoint; at: Endpoint } | undefined;
   private inFlight: Promise<Endpoint> | undefined;
   private stunServer: Promise<Endpoint> | undefined;
   /** Where the server said (at logon) its STUN answers; undefined from servers that do not say. */
@@ -51,9 +53,16 @@ export class GlobalAddress {
     this.inFlight ??= (async () => {
       try {
         // The NAT class is learnt and refreshed with the address: a new network brings both anew.
-        const { global, nat } = await learnWithClass(this.socket, await this.server(), timeoutMs);
-        this.cached = { at: performance.now(), endpoint: global, nat };
-        return global;
+        const server = await this.server();
+        const learnt = await learnWithClass(
+          this.socket,
+          server,
+          timeoutMs,
+          this.alternate?.of === server ? this.alternate.at : undefined,
+        );
+        this.alternate = learnt.alternate ? { of: server, at: learnt.alternate } : undefined;
+        this.cached = { at: performance.now(), endpoint: learnt.global, nat: learnt.nat };
+        return learnt.global;
       } finally {
         this.inFlight = undefined;
       }

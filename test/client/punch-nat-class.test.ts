@@ -17,6 +17,9 @@ test('the NAT class is learnt with the global address from two STUN ports, and c
     assert.equal(global.natClass(), undefined, 'nothing before the first STUN answer');
     await global.learn(2000, 60_000);
     assert.deepEqual(global.natClass(), { mapping: 'endpoint-independent', portPreserved: true });
+    // A refresh asks both ports at once (the other one is known by now) and classes the same.
+    assert.deepEqual(await global.learn(2000, 0), { host: '127.0.0.1', port: socket.port });
+    assert.deepEqual(global.natClass(), { mapping: 'endpoint-independent', portPreserved: true });
   } finally {
     await socket.close();
     await server.close();
