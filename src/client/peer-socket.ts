@@ -28,7 +28,8 @@ interface BindOptions {
  */
 export interface SideSocket {
   readonly raw: UdxSocket;
-  send(packet: Uint8Array, to: Endpoint): void;
+  /** `ttl` sets this datagram's IP TTL (birthday sockets open their own NAT with a low one). */
+  send(packet: Uint8Array, to: Endpoint, ttl?: number): void;
   close(): Promise<void>;
 }
 
@@ -137,8 +138,8 @@ export class PeerSocket {
     });
     return {
       raw,
-      send: (packet, to) => {
-        if (!raw.closing && isIP(to.host) === 4) raw.trySend(packet, to.port, to.host);
+      send: (packet, to, ttl) => {
+        if (!raw.closing && isIP(to.host) === 4) raw.trySend(packet, to.port, to.host, ttl);
       },
       close: async () => {
         this.sideSockets.delete(raw);

@@ -4,6 +4,14 @@ export interface BirthdayOptions {
   sockets: number;
   /** Between the side sockets' rounds of probes (a lost first probe is sent again). */
   socketIntervalMs: number;
+  /**
+   * IP TTL of the side sockets' first round (0: full TTL). Like the answerer's opening probes
+   * (punch.ts) and hyperdht's birthday sockets: the probe opens our own NAT's mapping and dies before
+   * the easy side's NAT, which, if it filters nothing (plain masquerade), would otherwise keep a
+   * conntrack entry for that port and move its own client's mapping when it probes the port back.
+   * Later rounds go at full TTL, for a NAT of ours farther out than this reaches.
+   */
+  socketOpeningTtl: number;
   /** Most punch datagrams all side sockets together send (probes, acks and replies). */
   socketMaxPackets: number;
   /** Random-port probes the easy side sends per second. */
@@ -24,6 +32,7 @@ export interface BirthdayOptions {
 export const DEFAULT_BIRTHDAY_OPTIONS: BirthdayOptions = {
   sockets: 256,
   socketIntervalMs: 1000,
+  socketOpeningTtl: 3,
   socketMaxPackets: 256 * 3 + 64,
   probesPerSecond: 1000,
   maxProbes: 2048,

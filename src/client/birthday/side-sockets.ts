@@ -24,6 +24,7 @@ export class SideSockets {
   private readonly heard = new Map<string, UdxSocket>();
   private readonly targets: Endpoint[] = [];
   private packets = 0;
+  private rounds = 0;
   private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private won: BirthdayWin | undefined;
@@ -95,13 +96,15 @@ export class SideSockets {
 
   private round(): void {
     const probe = this.packet('probe');
+    const ttl =
+      this.rounds++ === 0 && this.options.socketOpeningTtl > 0 ? this.options.socketOpeningTtl : undefined;
     for (const side of this.sockets) {
       for (const t of this.targets) {
         if (!this.budgetLeft()) {
           clearInterval(this.timer);
           return;
         }
-        side.send(probe, t);
+        side.send(probe, t, ttl);
         this.packets++;
       }
     }
