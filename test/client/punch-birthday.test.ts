@@ -145,7 +145,9 @@ test('side sockets stop at their packet cap', async () => {
   });
   try {
     sides.start([{ host: '127.0.0.1', port: easySide.port }]);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => count >= 10);
+    // Rounds every 20 ms go on; none may send past the cap.
+    await new Promise((r) => setTimeout(r, 200));
     assert.equal(sides.sent, 10);
     assert.equal(count, 10);
   } finally {
