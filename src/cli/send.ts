@@ -8,10 +8,12 @@ import {
   type SendItem,
   sendTransfer,
 } from '../client/index.js';
+import { EXIT } from './exit-codes.js';
 import { openClient, readGlobals, withGlobals } from './globals.js';
 import { onInterrupt } from './interrupt.js';
 import { type Output, runCommand, UsageError } from './output.js';
 import { formatBytes, Progress } from './progress.js';
+import { checkRelayBudget } from './relay-budget.js';
 
 export function printAttempt(out: Output, a: PathAttempt): void {
   out.event(
@@ -100,7 +102,9 @@ An interrupted send continues where it stopped when you run the same command aga
         const what = await plan(paths, flags);
         const client = await openClient(globals);
         const stop = new AbortController();
-        const release = onInterrupt(() => stop.abort());
+        let transferring = false;
+        // Before the transfer there is nothing to tell the receiver: stop at once.
+        const release = onInterrupt(() => (transferring ? stop.abort() : process.exit(EXIT.interrupted)));
         try {
           const connection = await client.connect(user, {
             path: flags.path,
@@ -112,8 +116,10 @@ An interrupted send continues where it stopped when you run the same command aga
             ? null
             : what.items.reduce((s, i) => s + (i.bytes ?? 0), 0);
           const progress = new Progress(out, total);
+          transferring = true;
           const result = await sendTransfer(connection, user, what, {
             signal: stop.signal,
+            beforeBodies: (remaining) => checkRelayBudget(connection, user, remaining),
             onProgress: (p) => progress.update(p.bytes),
             onFile: (f) => {
               const renamed = f.savedAs !== f.file ? `, saved as ${f.savedAs}` : '';

@@ -38,6 +38,11 @@ export interface SentFile {
 export interface SendOptions {
   onProgress?: (p: TransferProgress) => void;
   onFile?: (f: SentFile) => void;
+  /**
+   * Called once the receiver has answered, with the bytes still to send (after resume offsets; null
+   * for standard input): throwing stops before any body (a relay budget too small, say).
+   */
+  beforeBodies?: (remaining: number | null) => void;
   /** Aborting stops cleanly: the receiver hears it at once and keeps what arrived for a resume. */
   signal?: AbortSignal;
 }
@@ -136,6 +141,18 @@ export async function sendTransfer(
   if (!answer.accept) throw new TransferDeclinedError(answer.code, `${buddy} declined: ${answer.reason}`);
   if (answer.files.length !== what.items.length)
     throw new TransferError(`${buddy} answered for a different set of files`);
+  if (options.beforeBodies) {
+    const remaining = what.items.some((i) => i.bytes === null)
+      ? null
+      : what.items.reduce((s, i, n) => s + (i.bytes ?? 0) - (answer.files[n]?.offset ?? 0), 0);
+    try {
+      options.beforeBodies(remaining);
+    } catch (error) {
+      writeCancel(connection);
+      connection.end();
+      throw error;
+    }
+  }
   const receipts = new Receipts(reader, buddy, what.items.length);
   const total = what.items.some((i) => i.bytes === null)
     ? null
