@@ -35,3 +35,23 @@ export async function cliBuddies(
   assert.equal(accepted.events[0]?.event, 'buddy');
   return { alice, bob };
 }
+
+export interface Running {
+  child: import('node:child_process').ChildProcess;
+  done: Promise<import('./run-cli.js').CliResult>;
+}
+
+/** `receive … --json` started for `env`, resolved once it says it is ready. */
+export async function startReceiver(env: Record<string, string>, args: string[]): Promise<Running> {
+  const { collect, startCli, waitForEvent } = await import('./run-cli.js');
+  const child = startCli(['receive', '--json', ...args], env);
+  const done = collect(child, performance.now(), 60_000);
+  await waitForEvent(child, 'ready', 20_000);
+  return { child, done };
+}
+
+/** No stack trace reached the user: no `    at …` frames, no Node error banners. */
+export function assertNoStackTrace(stderr: string): void {
+  assert.doesNotMatch(stderr, /^\s+at .+:\d+:\d+\)?$/m, stderr);
+  assert.doesNotMatch(stderr, /node:internal|Unhandled 'error' event|Error \[ERR_/, stderr);
+}
