@@ -14,8 +14,11 @@ const last = (error: unknown) => {
     );
   process.exit(EXIT.other);
 };
-process.on('uncaughtException', last);
-process.on('unhandledRejection', last);
+// The server keeps Node's own report (its operator wants the stack in the log).
+if (process.argv[2] !== 'server') {
+  process.on('uncaughtException', last);
+  process.on('unhandledRejection', last);
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
