@@ -61,7 +61,8 @@ export class Progress {
         `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ` +
         `${formatBytes(bytes)} of ${formatBytes(this.total)}  ${formatBytes(rate)}/s  ETA ${eta}s`;
     }
-    const width = process.stderr.columns ?? 80;
+    // A terminal that does not say its width (0) gets 80 columns.
+    const width = process.stderr.columns || 80;
     process.stderr.write(CLEAR_LINE + line.slice(0, Math.max(width - 1, 10)));
     shown = true;
   }

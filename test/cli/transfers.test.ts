@@ -176,3 +176,21 @@ test('consent on a terminal: the offer is shown and asked about; no declines (ex
     term.kill('SIGTERM');
   }
 });
+
+test('9: on a terminal the bar is redrawn over a cleared line and cleared before the next line (no stray characters)', async () => {
+  const receiver = await startReceiver(bob, ['--out', await tempDir(), '--once']);
+  const command = `${process.execPath} ${CLI} send bob ${join(src, 'album', 'a.bin')}`;
+  const term = spawn('script', ['-qfec', command, '/dev/null'], {
+    env: { PATH: process.env.PATH ?? '', ...alice },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const done = collect(term, performance.now(), 30_000);
+  const screen = (await done).stdout;
+  assert.equal((await receiver.done).code, 0);
+  const CLEAR = '\r\u001b[2K';
+  assert.ok(screen.includes(`${CLEAR}[#`), `a bar was drawn: ${JSON.stringify(screen)}`);
+  // Every carriage return either ends a line or starts a cleared one: nothing of a longer line is left.
+  for (const after of screen.split('\r').slice(1))
+    assert.ok(after.startsWith('\n') || after.startsWith('\u001b[2K'), JSON.stringify(after.slice(0, 20)));
+  assert.ok(screen.includes(`${CLEAR}sent a.bin (1.0 MiB) to bob over lan`), JSON.stringify(screen));
+});
