@@ -145,7 +145,13 @@ test('5: Ctrl-C on receive tells the sender at once and keeps a part that the ne
   sender2.kill('SIGINT');
   const [s2, r2] = await Promise.all([sending2, receiver.done]);
   assert.equal(s2.code, 130, s2.stderr);
-  assert.match(r2.stderr, /the sender stopped slow\.bin from alice after \d+ of 10485760 bytes/);
+  assert.equal(r2.code, 1, 'the receiver failed, it was not interrupted');
+  // The cancel marker queues behind what is buffered for the slow relay: when the sender exits first,
+  // the receiver sees the close; either way it names the file, the sender and how far it got.
+  assert.match(
+    r2.stderr,
+    /(the sender stopped|the connection closed during) slow\.bin from alice after \d+ of 10485760 bytes/,
+  );
   assert.ok(
     performance.now() - stopped2 < 5000,
     `the receiver noticed after ${performance.now() - stopped2} ms`,

@@ -71,7 +71,7 @@ export async function readBody(
         : Buffer.concat([lengthBytes, await reader.readExact(4 - lengthBytes.length)])
     ).readUInt32BE(0);
     if (length === 0) return reader.readExact(DIGEST_BYTES);
-    if (length === CANCEL) throw new TransferCancelledError(`the sender stopped ${describe()}`);
+    if (length === CANCEL) throw new TransferCancelledError(`the sender stopped ${describe()}`, 'peer');
     if (length > CHUNK_BYTES) throw new TransferError(`a chunk of ${length} bytes is larger than allowed`);
     let left = length;
     while (left > 0) {

@@ -12,10 +12,13 @@ export class TransferDeclinedError extends ClientError {
   }
 }
 
-/** The other side stopped the transfer on purpose (Ctrl-C): what arrived so far is kept for resume. */
+/**
+ * A transfer stopped on purpose (Ctrl-C): by this side (CANCELLED) or by the other (PEER_CANCELLED).
+ * What arrived so far is kept for a resume.
+ */
 export class TransferCancelledError extends ClientError {
-  constructor(message: string) {
-    super('CANCELLED', message);
+  constructor(message: string, by: 'us' | 'peer' = 'us') {
+    super(by === 'us' ? 'CANCELLED' : 'PEER_CANCELLED', message);
     this.name = 'TransferCancelledError';
   }
 }

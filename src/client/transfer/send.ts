@@ -64,7 +64,7 @@ class Receipts {
       for (let n = 0; n < expected; n++) {
         const frame = await readTyped(reader, backFrame, 'receipt');
         if (frame.kind === 'cancel')
-          throw new TransferCancelledError(`${buddy} stopped the transfer (${frame.reason})`);
+          throw new TransferCancelledError(`${buddy} stopped the transfer (${frame.reason})`, 'peer');
         this.got.set(frame.index, frame);
         this.waiting.get(frame.index)?.(frame);
       }

@@ -151,6 +151,8 @@ test('an interrupted file resumes from the verified part, and the whole-file has
   ]);
   assert.ok(first[0] instanceof TransferCancelledError, String(first[0]));
   assert.ok(first[1] instanceof TransferCancelledError, String(first[1]));
+  assert.equal(first[0].code, 'CANCELLED');
+  assert.equal(first[1].code, 'PEER_CANCELLED');
   const parts = (await readdir(out)).filter((n) => n.endsWith('.part'));
   assert.equal(parts.length, 1);
   // Second run: same file, same sender: continues where the part ends.
