@@ -137,7 +137,15 @@ export async function sendTransfer(
     ...(what.text !== undefined ? { text: what.text } : {}),
   };
   await writeFrame(connection, offer);
-  const answer: Answer = await readTyped(reader, answerFrame, 'answer');
+  const answer: Answer = await readTyped(reader, answerFrame, 'answer').catch((error: unknown) => {
+    // Closed before any answer: most often the buddy's side refused our key after the handshake.
+    if (error instanceof TransferError && /closed/.test(error.message))
+      throw new TransferError(
+        `${buddy} closed the connection without answering (their buddylink may not accept this key: ` +
+          'is this the home your account was created with?)',
+      );
+    throw error;
+  });
   if (!answer.accept) throw new TransferDeclinedError(answer.code, `${buddy} declined: ${answer.reason}`);
   if (answer.files.length !== what.items.length)
     throw new TransferError(`${buddy} answered for a different set of files`);
