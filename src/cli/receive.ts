@@ -118,7 +118,14 @@ function serve(
     process.on('SIGINT', interrupt);
     process.on('SIGTERM', interrupt);
     client.on('connection', (connection) => {
-      const one = receiveOne(out, connection, flags.out, policy, toStdout, stop.signal).then(
+      const one = receiveOne(out, connection, flags.out, policy, toStdout, stop.signal).catch(
+        (error: unknown) => {
+          // The sender must not wait for receipts that will never come.
+          connection.destroy();
+          throw error;
+        },
+      );
+      const handled = one.then(
         (counted) => {
           if (once && counted) finish();
         },
@@ -127,8 +134,8 @@ function serve(
           else out.error(error);
         },
       );
-      running.add(one);
-      void one.finally(() => running.delete(one));
+      running.add(handled);
+      void handled.finally(() => running.delete(handled));
     });
     client.on('disconnect', () => out.note('buddylink: lost the server; reconnecting…'));
     client.on('reconnect', () => out.note('buddylink: back online'));
@@ -177,6 +184,7 @@ async function receiveOne(
     dir,
     ...(toStdout ? { sink: process.stdout } : {}),
     signal,
+    ...(policy.maxBytes !== undefined ? { maxBytes: policy.maxBytes } : {}),
     decide: async (offer) => {
       out.event(
         { event: 'offer', from: peer, files: offer.files.length, bytes: offer.total },

@@ -120,6 +120,13 @@ test('consent unattended: --max-size declines (sender exit 4, told why); a taken
     assert.equal(big.code, 4, big.stderr);
     assert.match(big.stderr, /bob declined: 1\.0 MiB is over the receiver's limit of 1\.0 KiB/);
     assert.equal(big.events.at(-1)?.code, 'DECLINED');
+    // Standard input has no size up front: it is stopped when it grows past the limit.
+    const piped = startCli(['send', 'bob', '-', '--name', 'big.bin', '--json'], alice, { stdin: true });
+    const piping = collect(piped, performance.now(), 30_000);
+    piped.stdin?.end(randomPayload(64 * 1024));
+    const over = await piping;
+    assert.equal(over.code, 1, over.stderr);
+    assert.match(over.stderr, /bob stopped the transfer \(more than the receiver's limit of 1024 bytes\)/);
     for (const expected of ['notes.txt', 'notes (1).txt']) {
       const sent = await runCli(['send', 'bob', join(src, 'notes.txt')], alice, 30_000);
       assert.equal(sent.code, 0, sent.stderr);
@@ -129,7 +136,11 @@ test('consent unattended: --max-size declines (sender exit 4, told why); a taken
     receiver.child.kill('SIGTERM');
     await receiver.done;
   }
-  assert.deepEqual((await readdir(out)).sort(), ['notes (1).txt', 'notes.txt']);
+  assert.deepEqual(
+    (await readdir(out)).sort(),
+    ['notes (1).txt', 'notes.txt'],
+    'no part of the piped file is left',
+  );
 });
 
 test('consent on a terminal: the offer is shown and asked about; no declines (exit 4), yes receives', async () => {
@@ -193,4 +204,28 @@ test('9: on a terminal the bar is redrawn over a cleared line and cleared before
   for (const after of screen.split('\r').slice(1))
     assert.ok(after.startsWith('\n') || after.startsWith('\u001b[2K'), JSON.stringify(after.slice(0, 20)));
   assert.ok(screen.includes(`${CLEAR}sent a.bin (1.0 MiB) to bob over lan`), JSON.stringify(screen));
+});
+
+test('consent on a terminal with --yes: no question, the transfer is accepted', async () => {
+  const out = await tempDir();
+  const command = `${process.execPath} ${CLI} receive --out ${out} --yes --once`;
+  const term = spawn('script', ['-qfec', command, '/dev/null'], {
+    env: { PATH: process.env.PATH ?? '', ...bob },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const done = collect(term, performance.now(), 30_000);
+  const ready = new Promise<void>((resolve) => {
+    let screen = '';
+    term.stdout?.on('data', (d: Buffer) => {
+      screen += d.toString();
+      if (screen.includes('is waiting for files')) resolve();
+    });
+  });
+  await ready;
+  const sent = await runCli(['send', 'bob', join(src, 'notes.txt')], alice, 30_000);
+  assert.equal(sent.code, 0, sent.stderr);
+  const screen = (await done).stdout;
+  assert.doesNotMatch(screen, /Accept\?/);
+  assert.match(screen, /received notes\.txt/);
+  assert.deepEqual(await readdir(out), ['notes.txt']);
 });

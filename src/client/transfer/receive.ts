@@ -48,6 +48,8 @@ export interface ReceiveOptions {
   onFile?: (f: ReceivedFile) => void;
   /** Aborting tells the sender at once; what arrived stays as a part file for a resume. */
   signal?: AbortSignal;
+  /** A transfer of unknown size (standard input) is stopped when it grows past this. */
+  maxBytes?: number;
 }
 
 /** Declines an incoming hello this side does not serve (a chat to `receive`, a file to `chat`). */
@@ -140,6 +142,11 @@ export async function receiveTransfer(
           async (piece) => {
             if (f.bytes !== null && got + piece.length > f.bytes)
               throw new TransferError(`${from} sent more than announced for ${f.name}`);
+            if (options.maxBytes !== undefined && done + piece.length > options.maxBytes) {
+              const reason = `more than the receiver's limit of ${options.maxBytes} bytes`;
+              await writeFrame(connection, { kind: 'cancel', reason }).catch(() => {});
+              throw new TransferError(`${f.name} from ${from}: ${reason}`);
+            }
             hash.update(piece);
             if (writes) await writes.write(piece, got);
             else if (options.sink) await sinkWrite(options.sink, piece);
