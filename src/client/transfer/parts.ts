@@ -32,7 +32,7 @@ export interface Prefix {
 export async function readPrefix(path: string, bytes: number | null): Promise<Prefix> {
   const hash = createHash('sha256');
   const size = await stat(path).then(
-    (s) => s.size,
+    (s) => (s.isFile() ? s.size : 0),
     () => 0,
   );
   if (size === 0 || bytes === null || size > bytes) {

@@ -130,13 +130,13 @@ export async function receiveTransfer(
       done += got;
       let file: FileHandle | undefined;
       let writes: PositionedWrites | undefined;
-      if (!options.sink) {
-        file = await open(temp, fresh ? 'w' : 'r+');
-        writes = new PositionedWrites(file);
-      }
       const describe = () =>
         `${f.name} from ${from} after ${got}${f.bytes === null ? '' : ` of ${f.bytes}`} bytes`;
       try {
+        if (!options.sink) {
+          file = await open(temp, fresh ? 'w' : 'r+');
+          writes = new PositionedWrites(file);
+        }
         const digest = await readBody(
           reader,
           async (piece) => {
@@ -182,6 +182,13 @@ export async function receiveTransfer(
         if (f.bytes === null || got === 0) await unlink(temp).catch(() => {});
         if (options.signal?.aborted)
           throw new TransferCancelledError(`stopped ${describe()}; kept for a resume`);
+        // A local failure (disk full, permissions): the sender hears why instead of a bare close.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (typeof code === 'string' && code.startsWith('E')) {
+          const reason = `could not write ${f.name}: ${code}`;
+          await writeFrame(connection, { kind: 'cancel', reason }).catch(() => {});
+          throw new TransferError(`${reason} (${error instanceof Error ? error.message : String(error)})`);
+        }
         throw error;
       }
     }

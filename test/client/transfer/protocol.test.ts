@@ -199,3 +199,20 @@ test('a body whose sha256 does not match is refused and leaves nothing behind', 
   assert.deepEqual(await readdir(out), []);
   s.destroy();
 });
+
+test('a file the receiver cannot write is stopped with the reason, told to the sender', async () => {
+  const src = await tempDir();
+  const out = await tempDir();
+  await writeFile(join(src, 'f.bin'), randomPayload(5000));
+  const { partPath } = await import('../../../src/client/transfer/parts.js');
+  await mkdir(partPath(out, 'alice', 'f.bin', 5000));
+  const [s, r] = await socketPair();
+  const [sent, got] = await Promise.all([
+    sendTransfer(s, 'bob', { items: await planItems([join(src, 'f.bin')]) }).catch((e: unknown) => e),
+    receiveOn(r, out).catch((e: unknown) => e),
+  ]);
+  assert.ok(got instanceof TransferError);
+  assert.match(got.message, /could not write f\.bin: EISDIR/);
+  assert.ok(sent instanceof TransferCancelledError, String(sent));
+  assert.match(sent.message, /bob stopped the transfer \(could not write f\.bin: EISDIR\)/);
+});
