@@ -15,5 +15,6 @@ export async function openRelay(
   if (!ctx.options.relay) throw new ProtocolError('FORBIDDEN', 'this server does not relay (--no-relay)');
   const { me } = await requireOnlineBuddy(ctx, conn, req.buddy);
   const ticket = ctx.relay.open(me.user, req.buddy, req.session);
-  return { ticket, path: `${RELAY_PATH_PREFIX}${ticket}` };
+  const budget = { bytes: ctx.options.relayMaxBytes, bytesPerSecond: ctx.options.relayBytesPerSecond };
+  return { ticket, path: `${RELAY_PATH_PREFIX}${ticket}`, budget };
 }
