@@ -34,6 +34,9 @@ export type IceSignalling = (typeof ICE_SIGNALLING)[number];
 /** One-way delay on every internet link (issue 6, row 4: "20 ms one-way delay on internet links"). */
 export const INTERNET_DELAY_MS = 20;
 
+/** lab-connect measures each path with these one-way delays (issue 9: at 0 and 20 ms). */
+export const CONNECT_DELAYS_MS = { full: [0, INTERNET_DELAY_MS], smoke: [INTERNET_DELAY_MS] } as const;
+
 /** The path each topology exercises, and which we force (relay only: auto would first wait 5 s for UDP). */
 export const PATH_TOPOLOGIES = [
   { path: 'lan', topology: 'one-nat', force: false },

@@ -26,6 +26,12 @@ export interface CliTransfer {
   sendCommandSeconds: number;
   /** `receive` started → `ready` → `send` started → both exited: the two commands, end to end. */
   bothCommandsSeconds: number;
+  /** Start-up before the first byte: `receive` started → `ready` (logged on, listening). */
+  receiverReadySeconds: number;
+  /** `send` started → its `connected` line (Node start, imports, logon, connect). */
+  senderConnectedSeconds: number;
+  /** After the bytes: the sender's `sent` line → both commands exited. */
+  exitSeconds: number;
   /** CPU seconds over the transfer window of each side (its own connected → sent / received). */
   senderTransferCpu: number;
   receiverTransferCpu: number;
@@ -99,7 +105,7 @@ export class BuddylinkCli {
     );
     let sender: TimedProcess | undefined;
     try {
-      await receiver.next('ready', START_TIMEOUT_MS);
+      const ready = await receiver.next('ready', START_TIMEOUT_MS);
       sender = new TimedProcess(
         this.hosts,
         'alice',
@@ -123,6 +129,9 @@ export class BuddylinkCli {
         transferSeconds: (sent.stamp.at - sConnected.stamp.at) / 1000,
         sendCommandSeconds: (done - sender.startedAt) / 1000,
         bothCommandsSeconds: (done - started) / 1000,
+        receiverReadySeconds: (ready.stamp.at - receiver.startedAt) / 1000,
+        senderConnectedSeconds: (sConnected.stamp.at - sender.startedAt) / 1000,
+        exitSeconds: (done - sent.stamp.at) / 1000,
         senderTransferCpu: sent.stamp.cpuSeconds - sConnected.stamp.cpuSeconds,
         receiverTransferCpu: received.stamp.cpuSeconds - rConnected.stamp.cpuSeconds,
         sender: sender.usage(),
