@@ -4,7 +4,7 @@ import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/ben
 import { hottestFunctions, newestProfile } from './harness/cpu-profile.js';
 import { percentileOfSorted, sorted, spread } from './harness/stats.js';
 import { type ConnectSeries, measureEachPath } from './lab-bench/connect-runs.js';
-import { CONNECT_DELAYS_MS, PATH_TOPOLOGIES, SIZES } from './lab-bench/options.js';
+import { CONNECT_VARIANTS, type ConnectVariant, PATH_TOPOLOGIES, SIZES } from './lab-bench/options.js';
 import { loadNote, ms, pairedRatio, ratio, verdict } from './lab-bench/report.js';
 
 /**
@@ -29,40 +29,41 @@ function p95(values: readonly number[]): number {
 
 async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
   const size = context.smoke ? SIZES.smoke : SIZES.full;
-  const paths = context.smoke ? PATH_TOPOLOGIES.filter((p) => p.path === 'lan') : PATH_TOPOLOGIES;
-  const delays = context.smoke ? CONNECT_DELAYS_MS.smoke : CONNECT_DELAYS_MS.full;
+  const variants = context.smoke ? CONNECT_VARIANTS.smoke : CONNECT_VARIANTS.full;
+  const delays = [...new Set(variants.map((v) => v.delayMs))];
   const profileDir = context.profile ? join(context.resultsDir, 'profiles', 'lab-connect') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const loadBefore = loadNote('before');
-  const byDelay: Record<string, Record<string, ConnectSeries>> = {};
+  const byVariant: Record<string, Record<string, ConnectSeries>> = {};
   const delayModes = new Set<string>();
-  for (const delayMs of delays) {
+  for (const variant of variants) {
     const measured = await measureEachPath(
-      paths,
+      PATH_TOPOLOGIES.filter((p) => variant.paths.includes(p.path)),
       {
         warmups: size.warmups,
         runs: context.runs,
         countBytes: false,
-        delayMs,
+        delayMs: variant.delayMs,
+        globalAddressTtlMs: variant.globalAddressTtlMs,
         trace: true,
         agentNodeArgs: (user) =>
           profileDir && user === 'alice' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
       },
       context.log,
     );
-    byDelay[delayMs] = measured.results;
+    byVariant[labelOf(variant)] = measured.results;
     for (const mode of measured.delayModes) delayModes.add(mode);
   }
 
   const rows: (string | number)[][] = [];
   const notes: string[] = [];
   const ratios: Record<string, unknown> = {};
-  for (const delayMs of delays) {
-    const results = byDelay[delayMs]!;
-    for (const p of paths) {
-      const s = results[p.path]!;
+  for (const variant of variants) {
+    const results = byVariant[labelOf(variant)]!;
+    for (const path of variant.paths) {
+      const s = results[path]!;
       const first = s.ours.map((r) => r.firstByteMs);
-      const where = `${p.path}, ${delayMs} ms`;
+      const where = `${path}, ${labelOf(variant)}`;
       rows.push([where, 'buddylink connect() → connected', ms(s.ours.map((r) => r.connectedMs)), '', '']);
       const pipe = s.ice.pipe.map((r) => r.openMs);
       const server = s.ice.server.map((r) => r.openMs);
@@ -94,7 +95,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       }
       const p95Verdict = `p95 ${p95(first).toFixed(0)} ms, goal ≤ ${P95_GOAL_MS} ms: ${p95(first) <= P95_GOAL_MS ? 'met' : 'missed'}`;
       if (vsServer && vsPipe) {
-        ratios[`${delayMs}ms/${p.path}`] = { vsServer, vsPipe };
+        ratios[where] = { vsServer, vsPipe };
         notes.push(
           `${where}: buddylink first verified byte / ICE open, median (min–max) of per-run pairs: ${ratio(vsServer)} against ICE signalling over the same server hops, ${verdict(vsServer, GOAL, 'lower')}; ${ratio(vsPipe)} against ICE with free pipe signalling; ${p95Verdict}`,
         );
@@ -116,7 +117,7 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
     title: `Connect time in the NAT lab (${delays.join(' and ')} ms one-way on internet links): buddylink vs WebRTC ICE`,
     setup: [
       `labs: lan = one-nat, internet = two-nats (endpoint-independent NATs), relay = udp-blocked (path forced to relay: auto would first spend its 5 s internet try); ${delays.join(' or ')} ms delay on each internet link's egress (at 20 ms: alice ↔ server RTT 40 ms, alice ↔ bob over the internet RTT 40 ms), made by ${[...delayModes].join(', ')} (netem: tc qdisc; wire: lab/delay-wire.py where the kernel has no netem)`,
-      'buddylink: alice and bob logged on (persistent processes), bob listening; alice calls connect(bob); bob writes one byte on the verified stream as soon as it has the connection; timed in alice from connect() to reading that byte. Global-address cache off (STUN on every connect)',
+      'buddylink: alice and bob logged on (persistent processes), bob listening; alice calls connect(bob); bob writes one byte on the verified stream as soon as it has the connection; timed in alice from connect() to reading that byte. Global-address cache off (STUN on every connect, "cold"), except in the rows marked "warm caches": both agents with the default 20 s cache, warmed by the run before (in a lab of their own, with their own ICE runs)',
       "ICE: node-datachannel (libdatachannel + libjuice), offerer in alice, answerer in bob, STUN at the lab server; fresh PeerConnection per run; timed in the offerer from new PeerConnection to data channel open; signalling (offer/answer + trickled candidates) either through a WebSocket server in the lab server host, opened beforehand (same hops as ours), or through this process's pipes (free, instant: ICE's lower bound)",
       `${size.warmups} warm-up + ${context.runs} measured runs per path and delay, interleaved buddylink / ICE(server) / ICE(pipe), order alternating; figures: median (min–max) and p95 (nearest rank) in ms; ratio = paired per run`,
       "steps: each agent notes the wall-clock time of each step of our connect (bench/lab-bench/trace.ts wraps client methods in the agents' processes; both on one machine clock), ms after alice called connect(), median (min–max) over the runs",
@@ -127,11 +128,16 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
     data: {
       delaysMs: delays,
       delayModes: [...delayModes],
-      results: byDelay,
+      variants,
+      results: byVariant,
       ratios,
-      summary: Object.fromEntries(delays.map((d) => [d, summarise(byDelay[d]!)])),
+      summary: Object.fromEntries(Object.entries(byVariant).map(([label, r]) => [label, summarise(r)])),
     },
   };
+}
+
+function labelOf(variant: ConnectVariant): string {
+  return `${variant.delayMs} ms${variant.globalAddressTtlMs > 0 ? ', warm caches' : ''}`;
 }
 
 /** "where the time goes": each traced step's median time after connect() was called, in order. */

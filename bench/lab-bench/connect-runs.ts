@@ -189,6 +189,8 @@ export async function measureEachPath(
     agentNodeArgs?: WorldOptions['agentNodeArgs'];
     delayMs?: number;
     trace?: boolean;
+    /** The agents' global-address cache lifetime; 0 (default) asks STUN on every connect. */
+    globalAddressTtlMs?: number;
   },
   log: (line: string) => void,
 ): Promise<{ results: Record<string, ConnectSeries>; delayModes: Set<string> }> {
@@ -199,7 +201,7 @@ export async function measureEachPath(
     const world = await World.open({
       topology: p.topology,
       delayMs,
-      globalAddressTtlMs: 0,
+      globalAddressTtlMs: plan.globalAddressTtlMs ?? 0,
       trace: plan.trace === true,
       ...(plan.agentNodeArgs ? { agentNodeArgs: plan.agentNodeArgs } : {}),
     });
