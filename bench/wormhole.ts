@@ -72,7 +72,7 @@ async function measure(
       const r = await ours.transfer('auto', file, inbox, timeoutMs);
       if (!warm) series.ours.push(r);
       context.log(
-        `${place.name} ${label} buddylink (${r.path}): ${r.bothCommandsSeconds.toFixed(2)} s both commands`,
+        `${place.name} ${label} buddylink (${r.path}): ${r.bothCommandsSeconds.toFixed(2)} s both commands; send → connected ${r.senderConnectedSeconds.toFixed(2)} s; tries: ${r.attempts.join(', ')}`,
       );
     },
     async (warm: boolean, label: string) => {
