@@ -100,6 +100,11 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
           `${where}: buddylink first verified byte / ICE open, median (min–max) of per-run pairs: ${ratio(vsServer)} against ICE signalling over the same server hops, ${verdict(vsServer, GOAL, 'lower')}; ${ratio(vsPipe)} against ICE with free pipe signalling; ${p95Verdict}`,
         );
       } else notes.push(`${where}: ${p95Verdict}`);
+      const elsewhere = s.ours.filter((r) => r.path !== path);
+      if (elsewhere.length > 0)
+        notes.push(
+          `${where}: ${elsewhere.length} of ${s.ours.length} runs ended on another path (kept in the figures): ${elsewhere.map((r) => `${r.path} after ${r.connectedMs.toFixed(0)} ms (${triesOf(r.attempts)})`).join('; ')}`,
+        );
       notes.push(...stepNotes(where, s));
     }
   }
@@ -134,6 +139,17 @@ async function run(context: BenchmarkContext): Promise<BenchmarkReport> {
       summary: Object.fromEntries(Object.entries(byVariant).map(([label, r]) => [label, summarise(r)])),
     },
   };
+}
+
+/** "lan ✗ 2503 ms (timed out …), relay ✓ 90 ms" from a connection's attempts. */
+function triesOf(attempts: unknown): string {
+  if (!Array.isArray(attempts)) return '';
+  return attempts
+    .map(
+      (a: { path?: string; ok?: boolean; ms?: number; reason?: string }) =>
+        `${a.path} ${a.ok ? '✓' : '✗'} ${a.ms} ms${a.reason ? ` (${a.reason})` : ''}`,
+    )
+    .join(', ');
 }
 
 function labelOf(variant: ConnectVariant): string {

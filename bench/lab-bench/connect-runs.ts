@@ -95,8 +95,10 @@ export async function measureConnects(
       world.alice.send({ cmd: 'connect', buddy: 'bob', path: plan.force ? plan.path : 'auto', bytes: 0 });
       return world.alice.next('connected', LIMITS.connectTimeoutMs);
     });
+    // A run that ends elsewhere (the LAN try timed out on a loaded machine) is what the user got:
+    // it stays in the series and the report names it, rather than aborting the benchmark.
     if (result.path !== plan.path)
-      throw new Error(`expected the ${plan.path} path, got ${String(result.path)}`);
+      log(`${plan.path}: this run ended on ${String(result.path)}: ${JSON.stringify(result.attempts)}`);
     const steps = plan.trace ? await bothTraces(world, result.trace) : undefined;
     return {
       path: String(result.path),
