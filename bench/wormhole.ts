@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js';
 import { requirePackageFile, requireTool } from './harness/processes.js';
+import { formatSpread, spread } from './harness/stats.js';
 import { loadNote, pairedRatio, ratio, verdict } from './lab-bench/report.js';
 import { pause } from './lab-bench/world.js';
 import { BuddylinkCli, type CliTransfer } from './transfer/buddylink-cli.js';
@@ -71,7 +72,7 @@ async function measure(
       const r = await ours.transfer('auto', file, inbox, timeoutMs);
       if (!warm) series.ours.push(r);
       context.log(
-        `${place.name} ${label} buddylink (${r.path}): ${r.bothCommandsSeconds.toFixed(2)} s both commands`,
+        `${place.name} ${label} buddylink (${r.path}): ${r.bothCommandsSeconds.toFixed(2)} s both commands; send → connected ${r.senderConnectedSeconds.toFixed(2)} s; tries: ${r.attempts.join(', ')}`,
       );
     },
     async (warm: boolean, label: string) => {
@@ -162,6 +163,7 @@ function report(
     ]);
     notes.push(
       `${s.place}: buddylink / wormhole, whole commands: ${ratio(r)}, ${verdict(r, GOAL, 'higher')}`,
+      `${s.place}: buddylink time outside the bytes, s: receive started → ready ${seconds(s.ours.map((x) => x.receiverReadySeconds))}; send started → connected ${seconds(s.ours.map((x) => x.senderConnectedSeconds))}; sent → both exited ${seconds(s.ours.map((x) => x.exitSeconds))}; transfer (connected → sent) ${seconds(s.ours.map((x) => x.transferSeconds))}`,
     );
   }
   notes.push(loadBefore, loadNote('after'));
@@ -188,6 +190,11 @@ function report(
     notes,
     data: { bytes, results },
   };
+}
+
+/** "median (min–max)" of seconds, to the millisecond. */
+function seconds(values: readonly number[]): string {
+  return formatSpread(spread(values), 3);
 }
 
 export const wormholeBenchmark: Benchmark = {

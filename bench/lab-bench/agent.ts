@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Client, type PathChoice, type PeerConnection } from '../../src/client/index.js';
+import { installTrace, mark, takeTrace } from './trace.js';
 
 /**
  * A buddylink user inside a lab host, driven by JSON lines on stdin (bench/lab-bench/json-child.ts).
@@ -17,6 +18,8 @@ interface AgentConfig {
   listen: boolean;
   /** Global address cache lifetime; 0 asks STUN on every connect (cold, as ICE gathers every time). */
   globalAddressTtlMs: number;
+  /** Note when each step of a connect happens (bench/lab-bench/trace.ts); `trace` hands them over. */
+  trace?: boolean;
 }
 
 type Command =
@@ -24,9 +27,11 @@ type Command =
   | { cmd: 'request'; user: string }
   | { cmd: 'accept'; user: string }
   | { cmd: 'connect'; buddy: string; path: PathChoice; bytes: number }
+  | { cmd: 'trace' }
   | { cmd: 'quit' };
 
 const config = JSON.parse(process.argv[2] ?? '{}') as AgentConfig;
+if (config.trace) installTrace();
 /** Bulk data: one random block written again and again (content is not what is measured). */
 const BLOCK = randomBytes(64 * 1024);
 const FIRST_BYTE = 0x52; // 'R'
@@ -68,6 +73,7 @@ function chunks(connection: PeerConnection): () => Promise<Buffer | null> {
 
 function answer(connection: PeerConnection): void {
   connection.on('error', () => {});
+  mark('connection handed over');
   connection.write(Buffer.from([FIRST_BYTE]));
   let bytes = 0;
   let firstAt = 0;
@@ -111,16 +117,20 @@ async function writeAll(connection: PeerConnection, total: number): Promise<void
 }
 
 async function connect(command: Extract<Command, { cmd: 'connect' }>): Promise<void> {
+  takeTrace();
+  mark('connect() called');
   const started = performance.now();
   const connection = await must().connect(command.buddy, {
     path: command.path,
     globalAddressTtlMs: config.globalAddressTtlMs,
   });
   const connectedMs = performance.now() - started;
+  mark('connect() resolved');
   connection.on('error', () => {});
   const next = chunks(connection);
   const first = await next();
   const firstByteMs = performance.now() - started;
+  mark('first byte read');
   if (!first || first[0] !== FIRST_BYTE) throw new Error("the first byte was not the responder's");
   emit({
     event: 'connected',
@@ -128,6 +138,7 @@ async function connect(command: Extract<Command, { cmd: 'connect' }>): Promise<v
     connectedMs,
     firstByteMs,
     attempts: connection.attempts,
+    ...(config.trace ? { trace: takeTrace() } : {}),
   });
   if (command.bytes > 0) {
     const writeStarted = performance.now();
@@ -176,6 +187,9 @@ async function handle(command: Command): Promise<void> {
       return;
     case 'connect':
       await connect(command);
+      return;
+    case 'trace':
+      emit({ event: 'trace', events: takeTrace() });
       return;
     case 'quit':
       await client?.close();

@@ -115,9 +115,9 @@ function handle(command: Command): void {
       if ('type' in command.signal) {
         pc.setRemoteDescription(command.signal.sdp, command.signal.type);
         hasRemoteDescription = true;
-        for (const c of pendingCandidates.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
+        for (const c of pendingCandidates.splice(0)) addCandidate(pc, c);
       } else if (hasRemoteDescription) {
-        pc.addRemoteCandidate(command.signal.candidate, command.signal.mid);
+        addCandidate(pc, command.signal);
       } else {
         // A trickled candidate may overtake the description it belongs to: hold it until then.
         pendingCandidates.push(command.signal);
@@ -132,6 +132,28 @@ function handle(command: Command): void {
       close();
       nodeDataChannel.cleanup();
       process.exit(0);
+  }
+}
+
+/**
+ * libdatachannel creates the offerer's ICE transport on its own thread after the local description;
+ * with no delay on the links the answer and its first candidate can arrive before that ("Got a
+ * remote candidate without ICE transport"). Retried a few times, 5 ms apart, as an app would.
+ */
+function addCandidate(peer: PeerConnection, c: { candidate: string; mid: string }, tries = 40): void {
+  try {
+    peer.addRemoteCandidate(c.candidate, c.mid);
+  } catch (error) {
+    const transient = error instanceof Error && /without ICE transport/.test(error.message);
+    if (!transient || tries <= 1) throw error;
+    setTimeout(() => {
+      if (pc !== peer) return; // that run is over
+      try {
+        addCandidate(peer, c, tries - 1);
+      } catch (late) {
+        emit({ event: 'error', message: late instanceof Error ? late.message : String(late) });
+      }
+    }, 5);
   }
 }
 

@@ -34,6 +34,27 @@ export type IceSignalling = (typeof ICE_SIGNALLING)[number];
 /** One-way delay on every internet link (issue 6, row 4: "20 ms one-way delay on internet links"). */
 export const INTERNET_DELAY_MS = 20;
 
+/**
+ * lab-connect's series: each path cold (STUN on every connect, as ICE gathers afresh) at 0 and 20 ms
+ * (issue 9), and the internet path once more with the client's default global-address cache (20 s,
+ * warmed by the run before), which is what a logged-on buddy usually has.
+ */
+export interface ConnectVariant {
+  delayMs: number;
+  /** Global-address cache lifetime of both agents (0: cold). */
+  globalAddressTtlMs: number;
+  paths: readonly BenchPath[];
+}
+const ALL_PATHS = ['lan', 'internet', 'relay'] as const;
+export const CONNECT_VARIANTS: { full: readonly ConnectVariant[]; smoke: readonly ConnectVariant[] } = {
+  full: [
+    { delayMs: 0, globalAddressTtlMs: 0, paths: ALL_PATHS },
+    { delayMs: INTERNET_DELAY_MS, globalAddressTtlMs: 0, paths: ALL_PATHS },
+    { delayMs: INTERNET_DELAY_MS, globalAddressTtlMs: 20_000, paths: ['internet'] },
+  ],
+  smoke: [{ delayMs: INTERNET_DELAY_MS, globalAddressTtlMs: 0, paths: ['lan'] }],
+};
+
 /** The path each topology exercises, and which we force (relay only: auto would first wait 5 s for UDP). */
 export const PATH_TOPOLOGIES = [
   { path: 'lan', topology: 'one-nat', force: false },

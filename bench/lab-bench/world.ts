@@ -39,6 +39,8 @@ export interface WorldOptions {
   /** node flags for the agents, e.g. --cpu-prof. */
   agentNodeArgs?: (user: string) => string[];
   globalAddressTtlMs: number;
+  /** Agents note when each step of a connect happens (bench/lab-bench/trace.ts). */
+  trace?: boolean;
   /** False: no agents, only the lab and the server (the CLI benchmarks bring their own users). */
   agents?: boolean;
   /** A tbf rate (e.g. '1gbit') on both directions of alice's and bob's LAN links. */
@@ -130,6 +132,7 @@ export class World {
       home: join(this.dir, user),
       listen,
       globalAddressTtlMs: this.options.globalAddressTtlMs,
+      trace: this.options.trace === true,
     };
     const nodeArgs = this.options.agentNodeArgs?.(user) ?? [];
     return this.spawn(user, host, ['node', ...nodeArgs, AGENT, JSON.stringify(config)]);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processCpuSeconds } from '../harness/processes.js';
 import { JsonChild } from '../lab-bench/json-child.js';
 import { BENCH_SERVER_FLAGS, PASSWORD } from '../lab-bench/options.js';
 import type { Hosts } from './hosts.js';
@@ -26,9 +27,19 @@ export interface CliTransfer {
   sendCommandSeconds: number;
   /** `receive` started → `ready` → `send` started → both exited: the two commands, end to end. */
   bothCommandsSeconds: number;
+  /** Start-up before the first byte: `receive` started → `ready` (logged on, listening). */
+  receiverReadySeconds: number;
+  /** `send` started → its `connected` line (Node start, imports, logon, connect). */
+  senderConnectedSeconds: number;
+  /** After the bytes: the sender's `sent` line → both commands exited. */
+  exitSeconds: number;
   /** CPU seconds over the transfer window of each side (its own connected → sent / received). */
   senderTransferCpu: number;
   receiverTransferCpu: number;
+  /** The sender's tries, "path ✓|✗ ms (reason)", in the order they ended. */
+  attempts: string[];
+  /** The server's CPU seconds over the sender's connected → sent window (when its pid is known). */
+  serverTransferCpu?: number;
   /** GNU time of each whole command. */
   sender: Usage;
   receiver: Usage;
@@ -55,7 +66,13 @@ export class BuddylinkCli {
     private readonly server: string,
     /** host:port of the server's STUN (until clients learn it from the server, issue 9 item 3). */
     private readonly stun: string,
+    /** The server's process: its CPU over each transfer is read from /proc when given. */
+    private readonly serverPid?: number,
   ) {}
+
+  private serverCpu(): number | undefined {
+    return this.serverPid === undefined ? undefined : processCpuSeconds(this.serverPid);
+  }
 
   private env(user: string): NodeJS.ProcessEnv {
     return {
@@ -99,7 +116,7 @@ export class BuddylinkCli {
     );
     let sender: TimedProcess | undefined;
     try {
-      await receiver.next('ready', START_TIMEOUT_MS);
+      const ready = await receiver.next('ready', START_TIMEOUT_MS);
       sender = new TimedProcess(
         this.hosts,
         'alice',
@@ -109,9 +126,11 @@ export class BuddylinkCli {
         this.env('alice'),
       );
       const sConnected = await sender.next('connected', START_TIMEOUT_MS);
+      const serverAtConnected = this.serverCpu();
       const rConnected = await receiver.next('connected', START_TIMEOUT_MS);
       const received = await receiver.next('received', timeoutMs);
       const sent = await sender.next('sent', timeoutMs);
+      const serverAtSent = this.serverCpu();
       const ends = await Promise.all([sender.finished(timeoutMs), receiver.finished(timeoutMs)]);
       const sha = [file.sha256, sent.line.sha256, received.line.sha256];
       if (Number(received.line.bytes) !== bytes || sha.some((s) => s !== file.sha256))
@@ -119,12 +138,22 @@ export class BuddylinkCli {
       const done = Math.max(...ends);
       return {
         path: String(sConnected.line.path),
+        attempts: sender.attempts.map(
+          (a) =>
+            `${String(a.path)} ${a.ok ? '✓' : '✗'} ${String(a.ms)} ms${a.reason ? ` (${String(a.reason)})` : ''}`,
+        ),
         bytes,
         transferSeconds: (sent.stamp.at - sConnected.stamp.at) / 1000,
         sendCommandSeconds: (done - sender.startedAt) / 1000,
         bothCommandsSeconds: (done - started) / 1000,
+        receiverReadySeconds: (ready.stamp.at - receiver.startedAt) / 1000,
+        senderConnectedSeconds: (sConnected.stamp.at - sender.startedAt) / 1000,
+        exitSeconds: (done - sent.stamp.at) / 1000,
         senderTransferCpu: sent.stamp.cpuSeconds - sConnected.stamp.cpuSeconds,
         receiverTransferCpu: received.stamp.cpuSeconds - rConnected.stamp.cpuSeconds,
+        ...(serverAtConnected !== undefined && serverAtSent !== undefined
+          ? { serverTransferCpu: serverAtSent - serverAtConnected }
+          : {}),
         sender: sender.usage(),
         receiver: receiver.usage(),
       };

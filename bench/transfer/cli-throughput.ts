@@ -64,7 +64,7 @@ export async function measureCliThroughput(
     try {
       context.log(`${place.name} up (${place.id}); file of ${mebibytes(bytes)}`);
       const { hosts } = place;
-      const cli = new BuddylinkCli(hosts, dir, place.ws, place.stun);
+      const cli = new BuddylinkCli(hosts, dir, place.ws, place.stun, place.serverPid);
       await cli.makeBuddies();
       await startIperfServer((argv) => hosts.spawn('bob', argv), IPERF_PORT);
       const inbox = join(dir, 'inbox');
@@ -145,6 +145,11 @@ function report(
         bytes,
       )}`,
     ]);
+    const serverCpu = runs.flatMap((r) => (r.serverTransferCpu === undefined ? [] : [r.serverTransferCpu]));
+    if (serverCpu.length > 0)
+      notes.push(
+        `${path}: server CPU over the transfer (sender's connected → sent, /proc of the server process) ${nsPerByte(serverCpu, bytes)} ns/B`,
+      );
     const goal = plan.goals[path];
     if (goal)
       notes.push(

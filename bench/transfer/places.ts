@@ -20,6 +20,8 @@ export interface Place {
   /** Where other servers (wormhole's) listen, and where bob can be reached by alice. */
   readonly serverAddress: string;
   readonly bobAddress: string;
+  /** The buddylink server's process, where this place can read its CPU time (loopback). */
+  readonly serverPid?: number;
   close(): Promise<void>;
 }
 
@@ -27,7 +29,8 @@ export async function openLoopback(): Promise<Place> {
   const host = await LoopbackHost.open();
   try {
     const hosts = loopbackHosts(host);
-    const { ws, stun } = await startBuddylinkServer(hosts, '127.0.0.1');
+    const { ws, stun, server } = await startBuddylinkServer(hosts, '127.0.0.1');
+    const serverPid = server.child.pid;
     return {
       name: 'loopback',
       id: host.runId,
@@ -36,6 +39,7 @@ export async function openLoopback(): Promise<Place> {
       stun,
       serverAddress: '127.0.0.1',
       bobAddress: '127.0.0.1',
+      ...(serverPid !== undefined ? { serverPid } : {}),
       close: () => host.down(),
     };
   } catch (error) {

@@ -42,9 +42,13 @@ export class TimedProcess {
     this.child = new JsonChild(name, hosts.spawn(role, wrapped, env), false);
     this.child.onLine((line) => {
       this.stamps.set(line, { at: performance.now(), cpuSeconds: this.cpuSeconds() });
+      if (line.event === 'attempt') this.attempts.push(line);
       return false;
     });
   }
+
+  /** The `attempt` lines so far (the CLI prints one per path it tried, with why it failed). */
+  readonly attempts: Line[] = [];
 
   /** The next line with this event, and when it came. */
   async next(event: string, timeoutMs: number): Promise<{ line: Line; stamp: Stamp }> {

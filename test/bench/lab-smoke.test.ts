@@ -47,11 +47,24 @@ test('the lab benchmarks connect on the LAN against ICE, push bytes through the 
   const connect = await smoke(labConnectBenchmark);
   assert.equal(connect.runIds.length, 1, 'one lab built and torn down');
   const lanFirstByte = connect.report.rows.find(
-    (r) => r[0] === 'lan' && String(r[1]).includes('first verified byte'),
+    (r) => String(r[0]).startsWith('lan, ') && String(r[1]).includes('first verified byte'),
   );
   assert.ok(lanFirstByte, 'the LAN row of buddylink');
   assert.match(String(lanFirstByte[2]), /^\d/, 'a connect time');
-  assert.match(String(lanFirstByte[3]), /×/, 'a ratio against ICE');
+  assert.match(String(lanFirstByte[3]), /^\d/, 'its p95');
+  assert.match(String(lanFirstByte[4]), /×/, 'a ratio against ICE');
+  // The trace of both agents names the steps of the connect on both sides: the agents' own, and
+  // the client's signalling steps between them.
+  const steps = connect.report.notes.filter((n) => n.startsWith('  '));
+  for (const step of ['alice: connect() called', 'bob: connection handed over', 'alice: first byte read'])
+    assert.ok(
+      steps.some((n) => n.startsWith(`  ${step}:`)),
+      `step ${step} traced: ${steps.join('; ')}`,
+    );
+  assert.ok(
+    steps.some((n) => /^ {2}(alice|bob): .*(sent|received)/.test(n)),
+    `signalling steps traced: ${steps.join('; ')}`,
+  );
 
   const throughput = await smoke(labThroughputBenchmark);
   const relay = throughput.report.rows.find((r) => r[0] === 'relay');

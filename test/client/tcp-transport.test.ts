@@ -98,6 +98,41 @@ test("a stranger first on the answerer's TCP port is dropped; the buddy who prov
   real.destroy();
 });
 
+test('a buddy who dials before the answerer waits on its port (the answer outran its acknowledgement) is still proven', async () => {
+  const answerer = NoiseSecretStream.keyPair();
+  const buddy = NoiseSecretStream.keyPair();
+  const port = await TcpAnswerPort.open('127.0.0.1');
+  try {
+    // The buddy connects and sends its first handshake message at once, as it does the moment the
+    // server forwards the answer; the answerer starts waiting only afterwards.
+    const socket = tcpConnect(port.port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const dialled = secureAndVerify(socket, {
+      keyPair: buddy,
+      pinnedKey: answerer.publicKey,
+      buddy: 'bob',
+      isInitiator: true,
+      timeoutMs: 3000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the accept happens meanwhile
+    const verify = (raw: Socket) =>
+      secureAndVerify(raw, {
+        keyPair: answerer,
+        pinnedKey: buddy.publicKey,
+        buddy: 'alice',
+        isInitiator: false,
+        timeoutMs: 3000,
+      });
+    const [ours, theirs] = await Promise.all([port.firstVerified(verify, 3000), dialled]);
+    assert.deepEqual(ours.remotePublicKey, buddy.publicKey);
+    assert.deepEqual(theirs.remotePublicKey, answerer.publicKey);
+    ours.destroy();
+    theirs.destroy();
+  } finally {
+    port.close();
+  }
+});
+
 test('an answer port that nobody proves gives up after its time, with a typed error', async () => {
   const port = await TcpAnswerPort.open('127.0.0.1');
   const started = performance.now();

@@ -44,8 +44,23 @@ export class TcpAnswerPort {
   private pending = 0;
   private closed = false;
   private giveUp: ((error: Error) => void) | undefined;
+  /**
+   * Sockets accepted before `firstVerified` was called: the buddy dials as soon as the server
+   * forwards our answer, which can be before the server's acknowledgement of that answer reaches
+   * us (measured: LAN tries hung until their timeout in ~1 of 10 connects on a loaded machine).
+   * Their first bytes wait in the socket until the handshake reads them.
+   */
+  private readonly early: Socket[] = [];
+  private onConnection: ((socket: Socket) => void) | undefined;
 
   private constructor(private readonly server: Server) {}
+
+  private take(socket: Socket): void {
+    socket.on('error', () => {});
+    if (this.onConnection) this.onConnection(socket);
+    else if (!this.closed && this.early.length < MAX_PENDING_HANDSHAKES) this.early.push(socket);
+    else socket.destroy();
+  }
 
   /** Listens on `host` (the peer socket's bind address: `::` is dual-stack) on a free port. */
   static open(host: string): Promise<TcpAnswerPort> {
@@ -55,7 +70,9 @@ export class TcpAnswerPort {
       server.listen({ port: 0, host, exclusive: true }, () => {
         server.off('error', reject);
         server.on('error', () => {});
-        resolve(new TcpAnswerPort(server));
+        const port = new TcpAnswerPort(server);
+        server.on('connection', (socket: Socket) => port.take(socket));
+        resolve(port);
       });
     });
   }
@@ -83,8 +100,7 @@ export class TcpAnswerPort {
         clearTimeout(timer);
         if (!won) reject(error);
       };
-      this.server.on('connection', (socket: Socket) => {
-        socket.on('error', () => {});
+      this.onConnection = (socket: Socket) => {
         if (won || this.pending >= MAX_PENDING_HANDSHAKES || this.accepted >= MAX_ACCEPTED) {
           socket.destroy();
           return;
@@ -107,7 +123,8 @@ export class TcpAnswerPort {
             socket.destroy();
           },
         );
-      });
+      };
+      for (const socket of this.early.splice(0)) this.onConnection(socket);
     });
   }
 
@@ -116,6 +133,7 @@ export class TcpAnswerPort {
     if (this.closed) return;
     this.closed = true;
     this.server.close();
+    for (const socket of this.early.splice(0)) socket.destroy();
     this.giveUp?.(new ClientError('TCP_FAILED', 'no TCP connection proved the buddy'));
   }
 }
