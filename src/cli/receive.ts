@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { type PeerConnection, readHello, receiveFile, StreamReader } from '../client/index.js';
 import { openClient, readGlobals, withGlobals } from './globals.js';
 import { type Output, runCommand } from './output.js';
+import { pathsCarried, reportPathMoves } from './path-events.js';
 import { formatBytes, Progress } from './progress.js';
 
 interface ReceiveFlags {
@@ -69,6 +70,7 @@ async function receiveOne(out: Output, connection: PeerConnection, dir: string):
     },
     `${connection.remoteUser} connected over the ${connection.path} path`,
   );
+  reportPathMoves(out, connection);
   const reader = new StreamReader(connection);
   const hello = await readHello(reader);
   if (hello.kind !== 'file') {
@@ -88,6 +90,7 @@ async function receiveOne(out: Output, connection: PeerConnection, dir: string):
       bytes: result.bytes,
       sha256: result.sha256,
       path: connection.path,
+      paths: pathsCarried(connection),
       from: connection.remoteUser,
     },
     `received ${result.file} (${formatBytes(result.bytes)}) from ${connection.remoteUser} over ${connection.path}, ` +

@@ -3,6 +3,7 @@ import { type JudgeChoice, type PathAttempt, type PathChoice, sendFile } from '.
 import { openClient, readGlobals, withGlobals } from './globals.js';
 import type { Output } from './output.js';
 import { runCommand } from './output.js';
+import { pathsCarried, reportPathMoves } from './path-events.js';
 import { formatBytes, Progress } from './progress.js';
 
 export function printAttempt(out: Output, a: PathAttempt): void {
@@ -15,7 +16,7 @@ export function printAttempt(out: Output, a: PathAttempt): void {
 export function connectOptions(): Option[] {
   return [
     new Option('--path <path>', 'which path to use')
-      .choices(['auto', 'lan', 'internet', 'relay'])
+      .choices(['auto', 'direct', 'lan', 'internet', 'relay'])
       .default('auto'),
     new Option('--judge <who>', 'who judges same NAT').choices(['server', 'client']).default('server'),
   ];
@@ -48,6 +49,7 @@ export function registerSend(program: Command): void {
               },
               `connected to ${user} over the ${connection.path} path (${connection.transport}) in ${connection.connectMs} ms`,
             );
+            reportPathMoves(out, connection);
             let progress: Progress | undefined;
             const result = await sendFile(connection, file, {
               onProgress: (p) => {
@@ -63,6 +65,7 @@ export function registerSend(program: Command): void {
                 bytes: result.bytes,
                 sha256: result.sha256,
                 path: connection.path,
+                paths: pathsCarried(connection),
               },
               `sent ${result.file} (${formatBytes(result.bytes)}) to ${user} over ${connection.path} ` +
                 `in ${seconds.toFixed(1)} s, sha256 ${result.sha256.slice(0, 16)}…`,

@@ -3,8 +3,8 @@ import type { Endpoint } from '../protocol/index.js';
 /** Which path a connection took, in the order they are tried (§4.1: LAN → internet → relay). */
 export type PathName = 'lan' | 'internet' | 'relay';
 
-/** `auto` runs the seed's story with fall-back; a single path forces that path only. */
-export type PathChoice = 'auto' | PathName;
+/** `auto` runs the seed's story with fall-back; `direct` the same without the relay; a single path forces that path only. */
+export type PathChoice = 'auto' | 'direct' | PathName;
 
 /** `server` asks the one bit (S1–S4, the default); `client` runs the variant (S201–S211). */
 export type JudgeChoice = 'server' | 'client';
@@ -35,6 +35,8 @@ export interface Timeouts {
   globalAddressTtlMs: number;
   /** An answering side forgets a session that was not chosen by then. */
   answerSessionTimeoutMs: number;
+  /** The first connect's punching waits this long (default 0): lets a test or bench start on the relay. */
+  punchHoldMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = {
@@ -45,11 +47,12 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   lanHeadStartMs: 400,
   internetTimeoutMs: 5000,
   relayTimeoutMs: 6000,
-  relayHeadStartMs: 2000,
+  relayHeadStartMs: 0,
   stunTimeoutMs: 1500,
   punchIntervalMs: 40,
   globalAddressTtlMs: 20_000,
   answerSessionTimeoutMs: 15_000,
+  punchHoldMs: 0,
 };
 
 /** Keeping peer streams and the control channel alive, and coming back after a loss. */
@@ -61,6 +64,14 @@ export interface Liveness {
   /** First reconnect delay after the control channel drops; doubles up to the maximum. */
   reconnectBaseMs: number;
   reconnectMaxMs: number;
+  /** A session PING on every path this often (session/session.ts). */
+  pathProbeMs: number;
+  /** A path silent this long is dropped and the session moves (iroh caps its probe at 2 s). */
+  pathDeadMs: number;
+  /** A session with no path for this long fails (NO_PATH). */
+  sessionResumeMs: number;
+  /** First delay before the initiator tries a direct path again while on the relay; doubles to 8×. */
+  directRetryMs: number;
 }
 
 export const DEFAULT_LIVENESS: Liveness = {
@@ -68,6 +79,10 @@ export const DEFAULT_LIVENESS: Liveness = {
   peerIdleTimeoutMs: 30_000,
   reconnectBaseMs: 500,
   reconnectMaxMs: 15_000,
+  pathProbeMs: 250,
+  pathDeadMs: 1500,
+  sessionResumeMs: 30_000,
+  directRetryMs: 1000,
 };
 
 /** The IANA STUN port (RFC 8489 §18.6): the port of a `stun` option without one, and of older servers. */
