@@ -176,9 +176,14 @@ function racePaths(
       return undefined;
     },
   );
+  // A hold (punchHoldMs) keeps every direct try back: the relay carries first (tests, benchmarks).
+  const hold = holdMs > 0 ? race.delay(holdMs) : Promise.resolve();
   const lan = plan.lan
     ? judgement.then(async (same) => {
-        if (same) return tryDirect(story, race, 'lan', timeouts.lanTimeoutMs);
+        if (same) {
+          await hold;
+          return tryDirect(story, race, 'lan', timeouts.lanTimeoutMs);
+        }
         if (same === false && !plan.internet) {
           race.skip('lan', 'judged a different NAT: local addresses are not sent (S3, §4.4)');
         }
@@ -187,7 +192,7 @@ function racePaths(
   const judgedGate = plan.lan
     ? judgement.then((same) => (same ? Promise.race([lan, race.delay(timeouts.lanHeadStartMs)]) : undefined))
     : Promise.resolve();
-  const punchGate = holdMs > 0 ? Promise.all([judgedGate, race.delay(holdMs)]) : judgedGate;
+  const punchGate = holdMs > 0 ? Promise.all([judgedGate, hold]) : judgedGate;
   const internet = plan.internet
     ? tryDirect(story, race, 'internet', timeouts.internetTimeoutMs, punchGate)
     : Promise.resolve();

@@ -35,7 +35,7 @@ export interface Timeouts {
   globalAddressTtlMs: number;
   /** An answering side forgets a session that was not chosen by then. */
   answerSessionTimeoutMs: number;
-  /** The first connect's punching waits this long (default 0): lets a test or bench start on the relay. */
+  /** The first round of direct tries waits this long to punch (default 0): a test or bench starts on the relay. */
   punchHoldMs: number;
 }
 

@@ -119,6 +119,10 @@ export class FrameDecoder {
     if (this.pendingBytes > 0) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
+      // A header split across chunks: join what there is so the header can be read.
+      if ((this.pending[0] as Buffer).length < DATA_HEADER_BYTES && this.pending.length > 1) {
+        this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+      }
       const needed = this.needed(this.pending[0] as Buffer);
       if (needed === undefined || this.pendingBytes < needed) return;
       chunk = Buffer.concat(this.pending, this.pendingBytes);
@@ -143,10 +147,7 @@ export class FrameDecoder {
   private needed(head: Buffer): number | undefined {
     const type = head[0] as number;
     if (type === FrameType.DATA) {
-      if (head.length < DATA_HEADER_BYTES) {
-        // An incomplete header: wait for more, unless more could never make it valid.
-        return undefined;
-      }
+      if (head.length < DATA_HEADER_BYTES) return undefined; // an incomplete header: wait for more
       const length = head.readUInt32BE(7);
       if (length > MAX_PAYLOAD_BYTES) throw new SessionError('BAD_FRAME', `a DATA frame of ${length} bytes`);
       return DATA_HEADER_BYTES + length;

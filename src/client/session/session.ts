@@ -213,7 +213,8 @@ export class Session extends Duplex {
     this.orphanedAt = undefined;
     this.paths.push(lane.use);
     this.everCarried = true;
-    this.onAck(peerReceived);
+    // Trim without letting the writer go: its next frame must not jump ahead of the resend.
+    this.trim(peerReceived);
     for (let i = this.unackedHead; i < this.unacked.length; i++) {
       const entry = this.unacked[i] as Unacked;
       lane.send(entry.frame);
@@ -310,7 +311,12 @@ export class Session extends Duplex {
     if (end <= this.received) return; // already have it (a retransmit after a move)
     if (offset > this.received) {
       // A gap cannot happen on one ordered path that starts at or below our offset.
-      this.destroy(new SessionError('BAD_FRAME', `data at ${offset}, expected ${this.received}`));
+      this.destroy(
+        new SessionError(
+          'BAD_FRAME',
+          `data at ${offset}, expected ${this.received} (${this.initiator ? 'initiator' : 'responder'} on ${lane.path})`,
+        ),
+      );
       return;
     }
     const fresh = offset === this.received ? payload : payload.subarray(this.received - offset);
@@ -351,6 +357,12 @@ export class Session extends Duplex {
   }
 
   private onAck(offset: number): void {
+    this.trim(offset);
+    this.release();
+  }
+
+  /** Forgets the frames the peer has (everything below `offset`). */
+  private trim(offset: number): void {
     if (offset <= this.ackedOffset) return;
     this.ackedOffset = Math.min(offset, this.nextOffset);
     while (this.unackedHead < this.unacked.length) {
@@ -363,7 +375,6 @@ export class Session extends Duplex {
       this.unacked.splice(0, this.unackedHead);
       this.unackedHead = 0;
     }
-    this.release();
   }
 
   /** Lets the writer go on while the window is open and the carrier not full. */
