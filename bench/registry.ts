@@ -6,6 +6,7 @@ import { labLanShapedBenchmark } from './lab-lan-shaped.js';
 import { labSetupBytesBenchmark } from './lab-setup-bytes.js';
 import { labThroughputBenchmark } from './lab-throughput.js';
 import { loopbackThroughputBenchmark } from './loopback-throughput.js';
+import { sessionBenchmark } from './session.js';
 import { stunBenchmark } from './stun.js';
 import { wormholeBenchmark } from './wormhole.js';
 
@@ -20,4 +21,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   loopbackThroughputBenchmark,
   labLanShapedBenchmark,
   wormholeBenchmark,
+  sessionBenchmark,
 ];
