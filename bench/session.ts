@@ -135,6 +135,7 @@ async function movesRun(): Promise<Moves> {
     const started = performance.now();
     const connection = await alice.connect('bob', {
       punchHoldMs: 300,
+      relayHeadStartMs: 0,
       onAttempt: (a: PathAttempt) => {
         if (a.ok && a.path !== 'relay') provenAt ??= performance.now();
       },

@@ -82,13 +82,14 @@ export async function connectToBuddy(
     internet: choice === 'auto' || choice === 'direct' || choice === 'internet',
     relay: choice === 'auto' || choice === 'relay',
   };
-  const round = (which: Plan, signal: AbortSignal, holdMs = 0): RoundRun => {
+  const round = (which: Plan, signal: AbortSignal, first: boolean): RoundRun => {
     const story: Story = {
       ctx,
       buddy,
       session: randomBytes(16).toString('hex'),
       pinnedKey,
-      timeouts,
+      // A later round has a stalled session to carry: the relay races at once, punching is not held.
+      timeouts: first ? timeouts : { ...timeouts, relayHeadStartMs: 0, punchHoldMs: 0 },
       attempts,
       onAttempt: options.onAttempt,
       signal,
@@ -99,7 +100,7 @@ export async function connectToBuddy(
         ? judgeOnClient(ctx, buddy, timeouts, options.prefix)
         : askSameNat(ctx, buddy);
     judged.catch(() => {});
-    return racePaths(story, judged, which, holdMs, (path, secret) => {
+    return racePaths(story, judged, which, story.timeouts.punchHoldMs, (path, secret) => {
       if (!connection.wants(path)) return false;
       secret.write(Buffer.from([CHOSEN_MARKER]));
       return connection.offer({ path, stream: tune(secret, ctx) });
@@ -109,7 +110,7 @@ export async function connectToBuddy(
   const first = round(
     plan,
     options.signal ? AbortSignal.any([options.signal, ended.signal]) : ended.signal,
-    timeouts.punchHoldMs,
+    true,
   );
   let carried: boolean;
   try {
@@ -127,7 +128,7 @@ export async function connectToBuddy(
     connection,
     plan,
     (which) => {
-      const run = round(which, ended.signal);
+      const run = round(which, ended.signal, false);
       // A fatal answer (offline, not a buddy any more) ends the session.
       run.carried.catch((error: unknown) => connection.destroy(error as Error));
       return run;

@@ -25,7 +25,11 @@ export interface Timeouts {
   internetTimeoutMs: number;
   /** The whole relay try: ticket, pairing, handshake. */
   relayTimeoutMs: number;
-  /** Direct tries still running after this long get the relay racing beside them (auto). */
+  /**
+   * Direct tries still running after this long get the relay racing beside them (auto); the session
+   * starts on whichever is proven first and moves to a direct path proven later. 0: the relay from
+   * the start. A round after a lost path always starts the relay at once.
+   */
   relayHeadStartMs: number;
   /** One STUN Binding transaction (RFC 8489 §6.2.1 retransmits inside it). */
   stunTimeoutMs: number;
@@ -47,7 +51,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   lanHeadStartMs: 400,
   internetTimeoutMs: 5000,
   relayTimeoutMs: 6000,
-  relayHeadStartMs: 0,
+  relayHeadStartMs: 2000,
   stunTimeoutMs: 1500,
   punchIntervalMs: 40,
   globalAddressTtlMs: 20_000,

@@ -30,8 +30,6 @@ test('connect returns within 100 ms of the LAN proof while the internet try stil
     const incoming = nextConnection(bob);
     let lanProvedAt: number | undefined;
     const connection = await alice.connect('bob', {
-      // Direct only: the relay would race beside them from the start (it is another story).
-      path: 'direct',
       onAttempt: (a: PathAttempt) => {
         if (a.path === 'lan' && a.ok) lanProvedAt = performance.now();
       },
@@ -78,7 +76,7 @@ test('the answering side stops punching when the initiator cancels the losing in
         return punch?.kind === 'probe' && punch.scope === 'global' && punch.role === 'answerer';
       }).length;
     const incoming = nextConnection(bob);
-    const connection = await alice.connect('bob', { path: 'direct' });
+    const connection = await alice.connect('bob');
     assert.equal(connection.path, 'lan');
     assert.match(connection.attempts.find((a) => a.path === 'internet')?.reason ?? '', /superseded by lan/);
     const answered = await incoming;

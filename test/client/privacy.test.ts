@@ -20,8 +20,7 @@ test('buddies judged behind different NATs go straight to the internet path; no 
     await bob.acceptBuddy('alice');
     assert.equal(await alice.sameNat('bob'), false);
     const incoming = nextConnection(bob);
-    // Direct only, so the relay racing from the start cannot carry first on loopback.
-    const connection = await alice.connect('bob', { path: 'direct' });
+    const connection = await alice.connect('bob');
     assert.equal(connection.path, 'internet');
     assert.deepEqual(
       connection.attempts.map((a) => a.path),

@@ -46,6 +46,7 @@ test('a transfer that starts on the relay moves to the direct path as soon as it
     let provenAt: number | undefined;
     const connection = await alice.connect('bob', {
       punchHoldMs: HOLD_MS,
+      relayHeadStartMs: 0,
       onAttempt: (a: PathAttempt) => {
         if (a.ok && a.path !== 'relay') provenAt ??= performance.now();
       },
@@ -84,7 +85,7 @@ test('a chat and a file transfer go on across two moves in a row (relay to direc
   const dir = await tempDir();
   try {
     const incoming = nextConnection(bob);
-    const connection = await alice.connect('bob', { punchHoldMs: HOLD_MS });
+    const connection = await alice.connect('bob', { punchHoldMs: HOLD_MS, relayHeadStartMs: 0 });
     const answered = await incoming;
     assert.equal(connection.path, 'relay');
     const moves: PathMove[] = [];
@@ -128,7 +129,7 @@ test('a chat and a file transfer go on across two moves in a row (relay to direc
     const file = join(dir, 'after.bin');
     await writeFile(file, randomPayload(32 * 1024 * 1024));
     const incoming2 = nextConnection(bob);
-    const second = await alice.connect('bob', { punchHoldMs: HOLD_MS });
+    const second = await alice.connect('bob', { punchHoldMs: HOLD_MS, relayHeadStartMs: 0 });
     const answered2 = await incoming2;
     const moves2: PathMove[] = [];
     second.on('path', (move: PathMove) => moves2.push(move));

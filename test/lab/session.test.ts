@@ -114,7 +114,16 @@ test('lab, two NATs: a send starts on the relay (punching held back), moves to t
       const send = await runCli(
         lab,
         'alice',
-        ['send', 'bob', run.file, '--json', '--timeout', 'punchHoldMs=700'],
+        [
+          'send',
+          'bob',
+          run.file,
+          '--json',
+          '--timeout',
+          'punchHoldMs=700',
+          '--timeout',
+          'relayHeadStartMs=0',
+        ],
         run.env('alice'),
         90_000,
       );
@@ -161,7 +170,16 @@ test('lab, two NATs: the internet path cut mid-transfer → the relay carries on
       const sender = CliProcess.spawn(
         lab,
         'alice',
-        ['send', 'bob', run.file, '--json', '--timeout', 'punchHoldMs=500'],
+        [
+          'send',
+          'bob',
+          run.file,
+          '--json',
+          '--timeout',
+          'punchHoldMs=500',
+          '--timeout',
+          'relayHeadStartMs=0',
+        ],
         run.env('alice'),
       );
       try {
