@@ -63,7 +63,7 @@ async function pump(from: Duplex, to: Duplex, bytes: number): Promise<number> {
   return bytes / 1e6 / ((performance.now() - started) / 1000);
 }
 
-async function bareRun(bytes: number): Promise<number> {
+export async function bareRun(bytes: number): Promise<number> {
   const [a, b] = await noisePair(NoiseSecretStream.keyPair(), NoiseSecretStream.keyPair());
   try {
     return await pump(a, b, bytes);
@@ -73,7 +73,7 @@ async function bareRun(bytes: number): Promise<number> {
   }
 }
 
-async function sessionRun(bytes: number): Promise<number> {
+export async function sessionRun(bytes: number): Promise<number> {
   const alice = NoiseSecretStream.keyPair();
   const bob = NoiseSecretStream.keyPair();
   const [a, b] = await noisePair(alice, bob);
