@@ -160,3 +160,20 @@ test('a chat and a file transfer go on across two moves in a row (relay to direc
     await closeAll(alice, bob, server);
   }
 });
+
+test("path 'direct' never opens the relay, even when the direct tries take longer than the relay's head start", async () => {
+  const server = await startTestServer();
+  const [alice, bob] = await buddyPair(server);
+  try {
+    const incoming = nextConnection(bob);
+    const connection = await alice.connect('bob', { path: 'direct', punchHoldMs: 300, relayHeadStartMs: 0 });
+    assert.notEqual(connection.path, 'relay');
+    assert.ok(!connection.attempts.some((a) => a.path === 'relay'), JSON.stringify(connection.attempts));
+    connection.end('direct');
+    const answered = await incoming;
+    answered.resume();
+    answered.end();
+  } finally {
+    await closeAll(alice, bob, server);
+  }
+});

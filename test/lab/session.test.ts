@@ -191,8 +191,11 @@ test('lab, two NATs: the internet path cut mid-transfer → the relay carries on
         const recoveredMs = performance.now() - cutAt;
         assert.equal(toRelay?.from, 'internet', sender.stderr);
         assert.equal(toRelay?.to, 'relay');
-        await liftCut(lab);
+        // While the cut is on, the direct retries fail: nothing moves back before it is lifted.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        assert.equal(moves(sender.lines).length, 2, 'no move back to the internet while it is cut');
         const liftedAt = performance.now();
+        await liftCut(lab);
         const back = await sender.waitForNth('path', 3, 30_000);
         const backMs = performance.now() - liftedAt;
         assert.equal(back?.to, 'internet', sender.stderr);
