@@ -5,7 +5,7 @@ import { abortable } from './abortable.js';
 import type { PathAttempt } from './attempts.js';
 import type { PeerContext } from './context.js';
 import { type DirectScope, offerDirect } from './direct-path.js';
-import { DisconnectedError, NoPathError, reasonOf } from './errors.js';
+import { ClientError, DisconnectedError, NoPathError, reasonOf } from './errors.js';
 import { askSameNat, judgeOnClient } from './judge.js';
 import { type ConnectOptions, DEFAULT_TIMEOUTS, type Timeouts } from './options.js';
 import { type Carry, PathRace } from './path-race.js';
@@ -76,7 +76,7 @@ export async function connectToBuddy(
   );
   // The session's end stops every round still trying; the caller's signal stops the first.
   const ended = new AbortController();
-  connection.once('close', () => ended.abort());
+  connection.once('close', () => ended.abort(new ClientError('CLOSED', 'the connection closed')));
   const plan: Plan = {
     lan: choice === 'auto' || choice === 'direct' || choice === 'lan',
     internet: choice === 'auto' || choice === 'direct' || choice === 'internet',

@@ -169,6 +169,12 @@ export class PathRace {
   fail(error: unknown): void {
     if (this.isOver) return;
     this.fatal = { error };
+    if (this.won) {
+      // The relay carries and the session ended (or was cancelled) while direct tries ran: they
+      // are recorded now, so the report is complete when the connection's close is seen.
+      const why = error instanceof Error ? error.message : String(error);
+      for (const attempt of this.running) attempt.clock.finish(false, `stopped: ${why}`);
+    }
     for (const attempt of this.running) attempt.cancel();
     this.running.clear();
     this.decision.abort();
