@@ -284,6 +284,7 @@ export class Session extends Duplex {
         this.checkPeerFin();
         return;
       case FrameType.FINACK:
+        if (this.finOffset === undefined) return; // no FIN of ours to acknowledge
         this.finAcked = true;
         this.onAck(this.nextOffset);
         this.finalDone?.();
