@@ -37,3 +37,12 @@ export async function noisePair(
 export function keyPair(): KeyPair {
   return NoiseSecretStream.keyPair();
 }
+
+/** Polls `done` every 20 ms; fails after `ms` (loops in tests are bounded in time). */
+export async function waitUntil(done: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -13,6 +13,7 @@ import {
   sendFile,
 } from '../../src/client/index.js';
 import { buddyPair, closeAll, nextConnection, randomPayload, startTestServer, tempDir } from './helpers.js';
+import { waitUntil } from './session-helpers.js';
 
 const FILE_BYTES = 48 * 1024 * 1024;
 /** Direct paths are held back this long, so the relay carries the start. */
@@ -107,19 +108,19 @@ test('a chat and a file transfer go on across two moves in a row (relay to direc
       await new Promise((resolve) => setTimeout(resolve, 20));
       if (i === 40) {
         // The first move (relay → direct) has happened; now that path is lost under the chat.
-        while (moves.length < 1) await new Promise((resolve) => setTimeout(resolve, 20));
+        await waitUntil(() => moves.length >= 1, 'the first move');
         connection.carrierStream?.destroy();
       }
     }
     await echoed;
-    while (Buffer.concat(heard).length < lines * 8) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => Buffer.concat(heard).length >= lines * 8, 'every echo');
     const expected = Array.from({ length: lines }, (_, i) => `line${String(i).padStart(4, '0')}`).join('');
     assert.equal(Buffer.concat(heard).toString(), expected);
     connection.removeAllListeners('data');
     connection.pause();
 
     // A file on the same kind of session, after its two moves.
-    while (moves.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => moves.length >= 2, 'the second move');
     assert.equal(moves[0]?.from, 'relay');
     assert.notEqual(moves[0]?.to, 'relay');
     assert.equal(moves[1]?.from, moves[0]?.to);
@@ -133,7 +134,7 @@ test('a chat and a file transfer go on across two moves in a row (relay to direc
     const answered2 = await incoming2;
     const moves2: PathMove[] = [];
     second.on('path', (move: PathMove) => moves2.push(move));
-    while (moves2.length < 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => moves2.length >= 1, 'the move to direct');
     const received = receiveInto(answered2, await tempDir());
     // The direct path is lost a third of the way through: the rest goes over whatever comes back.
     let cut = false;

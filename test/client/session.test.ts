@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { SessionHost } from '../../src/client/session/host.js';
 import { type PathMove, Session } from '../../src/client/session/session.js';
 import { randomPayload, sha256 } from './helpers.js';
-import { keyPair, noisePair } from './session-helpers.js';
+import { keyPair, noisePair, waitUntil } from './session-helpers.js';
 
 const BYTES = 24 * 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -67,7 +67,7 @@ test('a session moves to a better path, then survives a cut one, and both direct
       const [a2, b2] = await noisePair(alice, bob);
       assert.ok(initiator.offer({ path: 'internet', stream: a2 }));
       await joined(b2, 'internet');
-      while (initiator.path !== 'internet') await new Promise((resolve) => setTimeout(resolve, 5));
+      await waitUntil(() => initiator.path === 'internet', 'the move to internet');
     } else {
       // The carrying path dies under the bytes in flight: a new one takes them all again.
       const lost = new Promise((resolve) => initiator.once('lost', resolve));
