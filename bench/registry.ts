@@ -4,9 +4,11 @@ import { judgementBenchmark } from './judgement.js';
 import { labConnectBenchmark } from './lab-connect.js';
 import { labLanShapedBenchmark } from './lab-lan-shaped.js';
 import { labReachBenchmark } from './lab-reach.js';
+import { labSessionBenchmark } from './lab-session.js';
 import { labSetupBytesBenchmark } from './lab-setup-bytes.js';
 import { labThroughputBenchmark } from './lab-throughput.js';
 import { loopbackThroughputBenchmark } from './loopback-throughput.js';
+import { sessionBenchmark } from './session.js';
 import { stunBenchmark } from './stun.js';
 import { wormholeBenchmark } from './wormhole.js';
 
@@ -22,4 +24,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   labLanShapedBenchmark,
   wormholeBenchmark,
   labReachBenchmark,
+  sessionBenchmark,
+  labSessionBenchmark,
 ];

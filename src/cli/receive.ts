@@ -12,6 +12,7 @@ import {
 import { type ConsentPolicy, decide, describeOffer, parseSize } from './consent.js';
 import { openClient, readGlobals, withGlobals } from './globals.js';
 import { type Output, runCommand, UsageError } from './output.js';
+import { pathsCarried, reportPathMoves } from './path-events.js';
 import { formatBytes, Progress } from './progress.js';
 
 interface ReceiveFlags {
@@ -178,6 +179,7 @@ async function receiveOne(
     },
     `${peer} connected over the ${connection.path} path`,
   );
+  reportPathMoves(out, connection);
   let progress: Progress | undefined;
   const started = performance.now();
   const result = await receiveTransfer(connection, reader, hello, peer, {
@@ -204,6 +206,7 @@ async function receiveOne(
           sha256: f.sha256,
           resumedFrom: f.resumedFrom,
           path: connection.path,
+          paths: pathsCarried(connection),
           from: peer,
         },
         `received ${f.file} (${formatBytes(f.bytes)}) from ${peer} over ${connection.path}` +
@@ -233,6 +236,7 @@ async function receiveOne(
       files: result.files.length,
       bytes: result.bytes,
       path: connection.path,
+      paths: pathsCarried(connection),
       seconds: Number(seconds.toFixed(3)),
     },
     result.files.length > 1

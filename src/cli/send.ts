@@ -12,6 +12,7 @@ import { EXIT } from './exit-codes.js';
 import { openClient, readGlobals, withGlobals } from './globals.js';
 import { onInterrupt } from './interrupt.js';
 import { type Output, runCommand, UsageError } from './output.js';
+import { pathsCarried, reportPathMoves } from './path-events.js';
 import { formatBytes, Progress } from './progress.js';
 import { checkRelayBudget } from './relay-budget.js';
 
@@ -25,7 +26,7 @@ export function printAttempt(out: Output, a: PathAttempt): void {
 export function connectOptions(): Option[] {
   return [
     new Option('--path <path>', 'which path to use')
-      .choices(['auto', 'lan', 'internet', 'relay'])
+      .choices(['auto', 'direct', 'lan', 'internet', 'relay'])
       .default('auto'),
     new Option('--judge <who>', 'who judges same NAT').choices(['server', 'client']).default('server'),
   ];
@@ -112,6 +113,7 @@ An interrupted send continues where it stopped when you run the same command aga
             onAttempt: (a) => printAttempt(out, a),
           });
           connectedLine(out, user, connection);
+          reportPathMoves(out, connection);
           const total = what.items.some((i) => i.bytes === null)
             ? null
             : what.items.reduce((s, i) => s + (i.bytes ?? 0), 0);
@@ -133,6 +135,7 @@ An interrupted send continues where it stopped when you run the same command aga
                   sha256: f.sha256,
                   resumedFrom: f.resumedFrom,
                   path: connection.path,
+                  paths: pathsCarried(connection),
                 },
                 `sent ${f.file} (${formatBytes(f.bytes)}) to ${user} over ${connection.path}${renamed}${resumed}, ` +
                   `sha256 ${f.sha256.slice(0, 16)}…`,
@@ -149,6 +152,7 @@ An interrupted send continues where it stopped when you run the same command aga
               files: result.files.length,
               bytes: result.bytes,
               path: connection.path,
+              paths: pathsCarried(connection),
               seconds: Number(seconds.toFixed(3)),
             },
             result.files.length > 1

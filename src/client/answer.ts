@@ -10,10 +10,14 @@ import type { PathName, Timeouts } from './options.js';
 import { PeerConnection } from './peer-connection.js';
 import { openRelay } from './relay-path.js';
 import { awaitChosen } from './secure-channel.js';
+import { SessionHost } from './session/host.js';
 
 /** Sessions being answered at once (not yet chosen or failed); offers beyond are declined, so a buddy
  * cannot make us punch without end. Settled sessions are only remembered, and do not count. */
 const MAX_ANSWER_SESSIONS = 32;
+
+/** A chosen path's session HELLO by then, or it is closed. */
+const HELLO_TIMEOUT_MS = 5000;
 
 const PATH_OF: Record<SignalBody['scope'], PathName> = { local: 'lan', global: 'internet', relay: 'relay' };
 
@@ -34,6 +38,7 @@ interface AnswerSession {
  */
 export class Answerer {
   private readonly sessions = new Map<string, AnswerSession>();
+  private readonly host = new SessionHost<PeerConnection>(HELLO_TIMEOUT_MS);
 
   constructor(
     private readonly ctx: PeerContext,
@@ -61,8 +66,9 @@ export class Answerer {
       session.timer.unref();
       this.sessions.set(id, session);
     }
-    // A path of this session is already chosen: nothing more is opened for it (no late relay).
-    if (session.chosen || session.scopes.has(offer.scope)) return;
+    // Each scope is answered once per session; a chosen path does not end the others (the session
+    // may start on the relay and move to a direct path proven later).
+    if (session.scopes.has(offer.scope)) return;
     session.scopes.add(offer.scope);
     void this.answer(from, offer, session);
   }
@@ -131,36 +137,44 @@ export class Answerer {
           : await this.answerDirect(from, offer as SignalBody & { scope: DirectScope }, pinnedKey, signal);
       const verified = secret;
       // Verified but cancelled before the initiator chose it: close it rather than wait for the choice.
-      signal.addEventListener('abort', () => verified.destroy(), { once: true });
-      const handover = await awaitChosen(secret, this.timeouts.answerSessionTimeoutMs);
-      if (session.chosen) {
-        secret.destroy();
-        return;
-      }
+      const onCancel = () => verified.destroy();
+      signal.addEventListener('abort', onCancel, { once: true });
+      const handover = await awaitChosen(secret, this.timeouts.answerSessionTimeoutMs).finally(() =>
+        signal.removeEventListener('abort', onCancel),
+      );
       session.chosen = true;
       clock.finish(true);
-      // The initiator chose this path: the others of the session are over, whether or not its
-      // cancel for them arrives (an older initiator sends none).
-      for (const [scope, other] of session.answering) {
-        if (scope !== offer.scope) other.abort(new ClientError('SUPERSEDED', `superseded by ${path}`));
-      }
-      this.onConnection(
-        new PeerConnection(
-          tune(secret, this.ctx),
-          {
-            path,
-            remoteUser: from,
-            remoteKey: pinnedKey.toString('hex'),
-            attempts: session.attempts,
-            connectMs: Math.round(performance.now() - session.started),
-            initiator: false,
-          },
-          handover,
-        ),
+      // The session layer decides what the path is for: a new session, or a move of a running one.
+      const held = handover.take();
+      const remoteKey = pinnedKey.toString('hex');
+      const live = this.ctx.liveness;
+      const connection = await this.host.accept(
+        {
+          carrier: { path, stream: tune(secret, this.ctx), held: held.chunks },
+          initiatorKey: pinnedKey,
+          responderKey: this.ctx.keyPair.publicKey,
+          path,
+        },
+        (nonce) =>
+          new PeerConnection(
+            {
+              initiator: false,
+              nonce,
+              started: session.started,
+              timing: { probeMs: live.pathProbeMs, deadMs: live.pathDeadMs, resumeMs: live.sessionResumeMs },
+            },
+            {
+              remoteUser: from,
+              remoteKey,
+              attempts: session.attempts,
+              connectMs: Math.round(performance.now() - session.started),
+            },
+          ),
       );
+      if (connection) this.onConnection(connection);
     } catch (error) {
       secret?.destroy();
-      if (!session.chosen) clock.finish(false, signal.aborted ? reasonOf(signal.reason) : reasonOf(error));
+      clock.finish(false, signal.aborted ? reasonOf(signal.reason) : reasonOf(error));
     } finally {
       session.answering.delete(offer.scope);
     }

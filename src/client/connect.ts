@@ -5,13 +5,15 @@ import { abortable } from './abortable.js';
 import type { PathAttempt } from './attempts.js';
 import type { PeerContext } from './context.js';
 import { type DirectScope, offerDirect } from './direct-path.js';
-import { DisconnectedError, NoPathError, reasonOf } from './errors.js';
+import { ClientError, DisconnectedError, NoPathError, reasonOf } from './errors.js';
 import { askSameNat, judgeOnClient } from './judge.js';
 import { type ConnectOptions, DEFAULT_TIMEOUTS, type Timeouts } from './options.js';
-import { PathRace, type Winner } from './path-race.js';
+import { type Carry, PathRace } from './path-race.js';
 import { PeerConnection } from './peer-connection.js';
-import { openRelay, relayBudgetOf } from './relay-path.js';
+import { openRelay } from './relay-path.js';
 import { CHOSEN_MARKER } from './secure-channel.js';
+import { NONCE_BYTES } from './session/frames.js';
+import { PathKeeper, type Plan, type RoundRun } from './session/path-keeper.js';
 
 /** Errors that no other path can cure: stop at once and tell the caller. */
 function isFatal(error: unknown): boolean {
@@ -43,10 +45,13 @@ const SCOPE_OF: Record<'lan' | 'internet', DirectScope> = { lan: 'local', intern
  *     so the global exchange (S101–S105) starts at once, its punching held back meanwhile.
  *  2. Same NAT → the LAN path (S51–S54); the internet punching starts after the LAN's head start.
  *     Different → the internet path only (S106): local addresses never leave (§4.4).
- *  3. The first path whose peer proves the pinned key wins and is returned at once; the others are
- *     cancelled then, reported as superseded, and the buddy is told to stop answering them.
- *  4. No direct path → the relay (§4.3): when the direct tries have failed, or are still trying
- *     after the relay's own head start (a symmetric NAT makes punching wait out its timeout).
+ *  3. The relay (§4.3), where allowed, joins them after `relayHeadStartMs` (0: from the start).
+ *  4. The connection is a session (session/session.ts): it starts on the first path whose peer
+ *     proves the pinned key, the relay included, and is returned then. A direct path proven later
+ *     takes over and the relay closes; once a direct path carries, the other tries are cancelled,
+ *     reported as superseded, and the buddy is told to stop answering them.
+ *  5. Afterwards (session/path-keeper.ts): a lost path starts a new round at once; while the relay
+ *     carries, direct tries run again with back-off.
  * Every try lands in `attempts` with its time and, if it failed, why.
  */
 export async function connectToBuddy(
@@ -57,42 +62,81 @@ export async function connectToBuddy(
   const started = performance.now();
   const timeouts = { ...DEFAULT_TIMEOUTS, ...definedOnly(options) };
   const choice = options.path ?? 'auto';
-  const story: Story = {
-    ctx,
-    buddy,
-    session: randomBytes(16).toString('hex'),
-    pinnedKey: await ctx.pinnedKey(buddy),
-    timeouts,
-    attempts: [],
-    onAttempt: options.onAttempt,
-    signal: options.signal,
+  const pinnedKey = await ctx.pinnedKey(buddy);
+  const attempts: PathAttempt[] = [];
+  const live = ctx.liveness;
+  const connection = new PeerConnection(
+    {
+      initiator: true,
+      nonce: randomBytes(NONCE_BYTES),
+      started,
+      timing: { probeMs: live.pathProbeMs, deadMs: live.pathDeadMs, resumeMs: live.sessionResumeMs },
+    },
+    { remoteUser: buddy, remoteKey: pinnedKey.toString('hex'), attempts, connectMs: 0 },
+  );
+  // The session's end stops every round still trying; the caller's signal stops the first.
+  const ended = new AbortController();
+  connection.once('close', () => ended.abort(new ClientError('CLOSED', 'the connection closed')));
+  const plan: Plan = {
+    lan: choice === 'auto' || choice === 'direct' || choice === 'lan',
+    internet: choice === 'auto' || choice === 'direct' || choice === 'internet',
+    relay: choice === 'auto' || choice === 'relay',
   };
-
-  const judged: Promise<boolean> =
-    choice !== 'auto' && choice !== 'lan'
+  const round = (which: Plan, signal: AbortSignal, first: boolean): RoundRun => {
+    const story: Story = {
+      ctx,
+      buddy,
+      session: randomBytes(16).toString('hex'),
+      pinnedKey,
+      // A later round has a stalled session to carry: the relay races at once, punching is not held.
+      timeouts: first ? timeouts : { ...timeouts, relayHeadStartMs: 0, punchHoldMs: 0 },
+      attempts,
+      onAttempt: options.onAttempt,
+      signal,
+    };
+    const judged: Promise<boolean> = !which.lan
       ? Promise.resolve(false)
       : options.judge === 'client'
         ? judgeOnClient(ctx, buddy, timeouts, options.prefix)
         : askSameNat(ctx, buddy);
-  judged.catch(() => {});
+    judged.catch(() => {});
+    return racePaths(story, judged, which, story.timeouts.punchHoldMs, (path, secret) => {
+      if (!connection.wants(path)) return false;
+      secret.write(Buffer.from([CHOSEN_MARKER]));
+      return connection.offer({ path, stream: tune(secret, ctx) });
+    });
+  };
 
-  const winner = await racePaths(story, judged, {
-    lan: choice === 'auto' || choice === 'lan',
-    internet: choice === 'auto' || choice === 'internet',
-    relay: choice === 'auto' || choice === 'relay',
-  });
-  if (!winner) throw new NoPathError(buddy, story.attempts);
-
-  winner.secret.write(Buffer.from([CHOSEN_MARKER]));
-  return new PeerConnection(tune(winner.secret, ctx), {
-    path: winner.path,
-    remoteUser: buddy,
-    remoteKey: story.pinnedKey.toString('hex'),
-    attempts: story.attempts,
-    connectMs: Math.round(performance.now() - started),
-    initiator: true,
-    relayBudget: relayBudgetOf(winner.secret),
-  });
+  const first = round(
+    plan,
+    options.signal ? AbortSignal.any([options.signal, ended.signal]) : ended.signal,
+    true,
+  );
+  let carried: boolean;
+  try {
+    carried = await first.carried;
+  } catch (error) {
+    connection.destroy();
+    throw error;
+  }
+  if (!carried) {
+    connection.destroy();
+    throw new NoPathError(buddy, attempts);
+  }
+  connection.connectMs = Math.round(performance.now() - started);
+  const keeper = new PathKeeper(
+    connection,
+    plan,
+    (which) => {
+      const run = round(which, ended.signal, false);
+      // A fatal answer (offline, not a buddy any more) ends the session.
+      run.carried.catch((error: unknown) => connection.destroy(error as Error));
+      return run;
+    },
+    { directRetryMs: live.directRetryMs },
+  );
+  keeper.watch(first);
+  return connection;
 }
 
 /** Peer keep-alives hold NAT mappings open; the idle timeout notices a vanished peer. */
@@ -120,9 +164,11 @@ function definedOnly(options: object): Partial<Timeouts> {
 function racePaths(
   story: Story,
   judged: Promise<boolean>,
-  plan: { lan: boolean; internet: boolean; relay: boolean },
-): Promise<Winner | undefined> {
-  const race = new PathRace(story.attempts, story.onAttempt, story.signal);
+  plan: Plan,
+  holdMs: number,
+  carry: Carry,
+): RoundRun {
+  const race = new PathRace(story.attempts, story.onAttempt, story.signal, carry);
   const { timeouts } = story;
   const judgement = judged.then(
     (same) => same,
@@ -131,17 +177,23 @@ function racePaths(
       return undefined;
     },
   );
+  // A hold (punchHoldMs) keeps every direct try back: the relay carries first (tests, benchmarks).
+  const hold = holdMs > 0 ? race.delay(holdMs) : Promise.resolve();
   const lan = plan.lan
     ? judgement.then(async (same) => {
-        if (same) return tryDirect(story, race, 'lan', timeouts.lanTimeoutMs);
+        if (same) {
+          await hold;
+          return tryDirect(story, race, 'lan', timeouts.lanTimeoutMs);
+        }
         if (same === false && !plan.internet) {
           race.skip('lan', 'judged a different NAT: local addresses are not sent (S3, §4.4)');
         }
       })
     : Promise.resolve();
-  const punchGate = plan.lan
+  const judgedGate = plan.lan
     ? judgement.then((same) => (same ? Promise.race([lan, race.delay(timeouts.lanHeadStartMs)]) : undefined))
     : Promise.resolve();
+  const punchGate = holdMs > 0 ? Promise.all([judgedGate, hold]) : judgedGate;
   const internet = plan.internet
     ? tryDirect(story, race, 'internet', timeouts.internetTimeoutMs, punchGate)
     : Promise.resolve();
@@ -150,11 +202,11 @@ function racePaths(
   const relay = plan.relay
     ? Promise.race([direct, race.delay(relayHeadStart)]).then(() => tryRelay(story, race))
     : Promise.resolve();
-  Promise.all([direct, relay]).then(
+  const over = Promise.all([direct, relay]).then(
     () => race.settle(),
     (error: unknown) => race.fail(error),
   );
-  return race.outcome;
+  return { carried: race.outcome.then((winner) => winner !== undefined), over };
 }
 
 /** S51–S54 (local) or S101–S106 (global): one direct try, from gathering addresses to the proof. */
@@ -199,11 +251,12 @@ async function tryDirect(
     race.prove(attempt, secret);
   } catch (error) {
     if (isFatal(error)) race.fail(error);
-    const reason = race.winner
-      ? `superseded by ${race.winner.path}`
-      : attempt.hasTimedOut
-        ? `timed out after ${timeoutMs} ms while ${stage}`
-        : reasonOf(error);
+    const reason =
+      race.winner && attempt.cancelled && !attempt.hasTimedOut
+        ? `superseded by ${race.winner.path}`
+        : attempt.hasTimedOut
+          ? `timed out after ${timeoutMs} ms while ${stage}`
+          : reasonOf(error);
     race.lose(attempt, reason);
     // The buddy is still punching for this try: tell it, so it stops now rather than at its timeout.
     if (offered && attempt.cancelled) tellBuddyCancelled(story, scope, reason);
@@ -228,11 +281,12 @@ async function tryRelay(story: Story, race: PathRace): Promise<void> {
   } catch (error) {
     if (isFatal(error)) race.fail(error);
     const forbidden = error instanceof ProtocolError && error.code === 'FORBIDDEN';
-    const reason = race.winner
-      ? `superseded by ${race.winner.path}`
-      : forbidden
-        ? 'the server has the relay switched off'
-        : reasonOf(error);
+    const reason =
+      race.winner && attempt.cancelled
+        ? `superseded by ${race.winner.path}`
+        : forbidden
+          ? 'the server has the relay switched off'
+          : reasonOf(error);
     race.lose(attempt, reason);
     // The buddy may be waiting at the relay for us: let it go.
     if (attempt.cancelled) tellBuddyCancelled(story, 'relay', reason);

@@ -31,5 +31,8 @@ export {
   type Timeouts,
 } from './options.js';
 export { type ConnectionFacts, PeerConnection, type TransportName } from './peer-connection.js';
+export { SessionError } from './session/errors.js';
+export type { PathUse } from './session/lane.js';
+export type { PathMove } from './session/session.js';
 export { StreamReader } from './stream-reader.js';
 export * from './transfer/index.js';

@@ -4,8 +4,8 @@ import type { BirthdayOptions } from './birthday/options.js';
 /** Which path a connection took, in the order they are tried (§4.1: LAN → internet → relay). */
 export type PathName = 'lan' | 'internet' | 'relay';
 
-/** `auto` runs the seed's story with fall-back; a single path forces that path only. */
-export type PathChoice = 'auto' | PathName;
+/** `auto` runs the seed's story with fall-back; `direct` the same without the relay; a single path forces that path only. */
+export type PathChoice = 'auto' | 'direct' | PathName;
 
 /** `server` asks the one bit (S1–S4, the default); `client` runs the variant (S201–S211). */
 export type JudgeChoice = 'server' | 'client';
@@ -26,7 +26,11 @@ export interface Timeouts {
   internetTimeoutMs: number;
   /** The whole relay try: ticket, pairing, handshake. */
   relayTimeoutMs: number;
-  /** Direct tries still running after this long get the relay racing beside them (auto). */
+  /**
+   * Direct tries still running after this long get the relay racing beside them (auto); the session
+   * starts on whichever is proven first and moves to a direct path proven later. 0: the relay from
+   * the start. A round after a lost path always starts the relay at once.
+   */
   relayHeadStartMs: number;
   /** One STUN Binding transaction (RFC 8489 §6.2.1 retransmits inside it). */
   stunTimeoutMs: number;
@@ -36,6 +40,8 @@ export interface Timeouts {
   globalAddressTtlMs: number;
   /** An answering side forgets a session that was not chosen by then. */
   answerSessionTimeoutMs: number;
+  /** The first round of direct tries waits this long to punch (default 0): a test or bench starts on the relay. */
+  punchHoldMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = {
@@ -51,6 +57,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   punchIntervalMs: 40,
   globalAddressTtlMs: 20_000,
   answerSessionTimeoutMs: 15_000,
+  punchHoldMs: 0,
 };
 
 /** Keeping peer streams and the control channel alive, and coming back after a loss. */
@@ -62,6 +69,14 @@ export interface Liveness {
   /** First reconnect delay after the control channel drops; doubles up to the maximum. */
   reconnectBaseMs: number;
   reconnectMaxMs: number;
+  /** A session PING on every path this often (session/session.ts). */
+  pathProbeMs: number;
+  /** A path silent this long is dropped and the session moves (iroh caps its probe at 2 s). */
+  pathDeadMs: number;
+  /** A session with no path for this long fails (NO_PATH). */
+  sessionResumeMs: number;
+  /** First delay before the initiator tries a direct path again while on the relay; doubles to 8×. */
+  directRetryMs: number;
 }
 
 export const DEFAULT_LIVENESS: Liveness = {
@@ -69,6 +84,10 @@ export const DEFAULT_LIVENESS: Liveness = {
   peerIdleTimeoutMs: 30_000,
   reconnectBaseMs: 500,
   reconnectMaxMs: 15_000,
+  pathProbeMs: 250,
+  pathDeadMs: 1500,
+  sessionResumeMs: 30_000,
+  directRetryMs: 1000,
 };
 
 /** The IANA STUN port (RFC 8489 §18.6): the port of a `stun` option without one, and of older servers. */

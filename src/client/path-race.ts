@@ -9,6 +9,9 @@ export interface Winner {
   secret: NoiseSecretStream;
 }
 
+/** Takes a proven path into the session; false when it is not wanted (a better one carries). */
+export type Carry = (path: PathName, secret: NoiseSecretStream) => boolean;
+
 /** One path being tried: its clock, and the signal that cancels it (the race decided, or its timeout). */
 export class RaceTry {
   private readonly controller = new AbortController();
@@ -71,6 +74,7 @@ export class PathRace {
     private readonly attempts: PathAttempt[],
     private readonly onAttempt: ((attempt: PathAttempt) => void) | undefined,
     cancelledBy?: AbortSignal,
+    private readonly carry?: Carry,
   ) {
     this.outcome = new Promise((resolve, reject) => {
       this.resolveOutcome = resolve;
@@ -98,9 +102,14 @@ export class PathRace {
     return this.won;
   }
 
-  /** A winner or a fatal error: start nothing new. */
+  /**
+   * A direct winner or a fatal error: start nothing new. A relay winner (with `carry`) only carries
+   * until a direct path is proven, so the direct tries go on.
+   */
   get isOver(): boolean {
-    return this.won !== undefined || this.fatal !== undefined;
+    if (this.fatal !== undefined) return true;
+    if (this.won === undefined) return false;
+    return this.carry === undefined || this.won.path !== 'relay';
   }
 
   /** Resolves after `ms`, or as soon as the race is decided (its timer gone with it). */
@@ -127,20 +136,26 @@ export class PathRace {
   prove(attempt: RaceTry, secret: NoiseSecretStream): void {
     this.running.delete(attempt);
     attempt.end();
-    if (this.isOver) {
+    const wanted = !this.isOver && (this.carry ? this.carry(attempt.path, secret) : true);
+    if (!wanted) {
       secret.destroy();
-      if (this.won) attempt.clock.finish(false, `superseded by ${this.won.path}`);
+      attempt.clock.finish(false, this.won ? `superseded by ${this.won.path}` : 'the connection closed');
       return;
     }
     this.won = { path: attempt.path, secret };
     attempt.clock.finish(true);
-    for (const loser of this.running) {
-      loser.clock.finish(false, `superseded by ${attempt.path}`);
-      loser.cancel();
-    }
+    this.resolveOutcome(this.won);
+    // A relay start leaves the direct tries running: the first direct path proven takes over.
+    if (!this.isOver) return;
+    for (const loser of this.running) this.supersede(loser, attempt.path);
     this.running.clear();
     this.decision.abort();
-    this.resolveOutcome(this.won);
+  }
+
+  private supersede(loser: RaceTry, by: PathName): void {
+    loser.clock.finish(false, `superseded by ${by}`);
+    loser.cancel();
+    this.running.delete(loser);
   }
 
   /** A try failed; recorded with `reason` unless it was already recorded when it was cancelled. */
@@ -154,6 +169,12 @@ export class PathRace {
   fail(error: unknown): void {
     if (this.isOver) return;
     this.fatal = { error };
+    if (this.won) {
+      // The relay carries and the session ended (or was cancelled) while direct tries ran: they
+      // are recorded now, so the report is complete when the connection's close is seen.
+      const why = error instanceof Error ? error.message : String(error);
+      for (const attempt of this.running) attempt.clock.finish(false, `stopped: ${why}`);
+    }
     for (const attempt of this.running) attempt.cancel();
     this.running.clear();
     this.decision.abort();

@@ -5,6 +5,8 @@ import { authenticate } from '../../src/client/credentials.js';
 import { Client, Home, NoPathError } from '../../src/client/index.js';
 import { RelayStream } from '../../src/client/relay-stream.js';
 import { awaitChosen, secureAndVerify } from '../../src/client/secure-channel.js';
+import { SessionHost } from '../../src/client/session/host.js';
+import { Session } from '../../src/client/session/session.js';
 import { buddyPair, clientOptions, closeAll, startTestServer } from './helpers.js';
 
 const MARKER = Buffer.from('PLAINTEXT-MARKER-7f3a9c-the-relay-must-never-see-this');
@@ -41,11 +43,21 @@ test('the relay forwards only ciphertext: a marker sent through it never crosses
           timeoutMs: 5000,
         });
         const held = (await awaitChosen(secret, 5000)).take();
-        const received = [...held.chunks];
-        if (!held.ended) {
-          secret.on('data', (chunk: Buffer) => received.push(chunk));
-          await new Promise((done) => secret.once('end', done));
-        }
+        // The connection is a session: its frames are read by a session of ours.
+        const session = await new SessionHost<Session>(5000).accept(
+          {
+            carrier: { path: 'relay', stream: secret, held: held.chunks },
+            initiatorKey: Buffer.from(alice.publicKey, 'hex'),
+            responderKey: keyPair.publicKey,
+            path: 'relay',
+          },
+          (nonce) => new Session({ initiator: false, nonce, started: performance.now() }),
+        );
+        assert.ok(session);
+        const received: Buffer[] = [];
+        session.on('data', (chunk: Buffer) => received.push(chunk));
+        await new Promise((done) => session.once('end', done));
+        session.end();
         resolve(Buffer.concat(received));
       })().catch(reject);
     });
