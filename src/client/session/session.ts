@@ -88,6 +88,8 @@ export class Session extends Duplex {
   private pending: Lane | undefined;
   private lastPath: PathName | undefined;
   private everCarried = false;
+  /** Initiator: has the responder ever answered (its HELLO reply)? Until then a lost path is a refusal. */
+  private heardPeer = false;
 
   // Sending.
   private nextOffset = 0;
@@ -253,6 +255,12 @@ export class Session extends Duplex {
     if (this.current !== lane) return;
     this.current = undefined;
     if (this.destroyed || this.isDone()) return;
+    if (this.initiator && !this.heardPeer) {
+      // The buddy closed the path before answering our HELLO: it refused us (most often the key we
+      // proved is not the one it pins). A new round would be refused again, so end here.
+      this.destroy(new SessionError('REFUSED', 'the buddy closed the connection without answering'));
+      return;
+    }
     this.orphanedAt = performance.now();
     this.emit('lost', lane.path);
     this.lostHandler?.(lane.path);
@@ -270,6 +278,7 @@ export class Session extends Duplex {
   }
 
   private onFrame(lane: Lane, frame: Frame): void {
+    this.heardPeer = true;
     switch (frame.type) {
       case FrameType.DATA:
         this.onData(lane, frame.offset, frame.payload);

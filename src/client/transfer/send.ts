@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Duplex, Readable } from 'node:stream';
 import { TransferError } from '../errors.js';
+import { SessionError } from '../session/errors.js';
 import { StreamReader } from '../stream-reader.js';
 import { CHUNK_BYTES, writeBodyEnd, writeCancel, writeChunk } from './body.js';
 import { TransferCancelledError, TransferDeclinedError } from './errors.js';
@@ -139,7 +140,8 @@ export async function sendTransfer(
   await writeFrame(connection, offer);
   const answer: Answer = await readTyped(reader, answerFrame, 'answer').catch((error: unknown) => {
     // Closed before any answer: most often the buddy's side refused our key after the handshake.
-    if (error instanceof TransferError && /closed/.test(error.message))
+    const refused = error instanceof SessionError && error.code === 'REFUSED';
+    if (refused || (error instanceof TransferError && /closed/.test(error.message)))
       throw new TransferError(
         `${buddy} closed the connection without answering (their buddylink may not accept this key: ` +
           'is this the home your account was created with?)',
