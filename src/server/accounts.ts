@@ -28,6 +28,9 @@ export async function createAccount(
   req: Request<'account.create'>,
 ): Promise<LogonResult> {
   refuseSecondLogon(conn);
+  if (!ctx.options.registration)
+    throw new ProtocolError('FORBIDDEN', 'registration is closed on this server');
+  await ctx.logonThrottle.accountCreation(conn.registeredAddress.host);
   const hash = await hashPassword(req.password);
   const created = await ctx.store.createAccount({
     user: req.user,
@@ -51,12 +54,16 @@ export async function logon(
   req: Request<'logon'>,
 ): Promise<LogonResult> {
   refuseSecondLogon(conn);
+  const ip = conn.registeredAddress.host;
+  const byPassword = req.password !== undefined;
+  await ctx.logonThrottle.check(req.user, ip, byPassword);
   let token: { token: string; tokenHash: string; expiresAt: number };
   if (req.password !== undefined) {
     const account = await ctx.store.findAccount(req.user);
     const ok = await verifyPassword(req.password, account ?? DUMMY_PASSWORD_HASH);
     if (!account || !ok) {
       ctx.metrics.logons.inc({ outcome: 'failed' });
+      await ctx.logonThrottle.failed(req.user, ip, true);
       throw authFailed();
     }
     token = await issueToken(ctx, req.user);
@@ -66,6 +73,7 @@ export async function logon(
     const record = await ctx.store.findToken(tokenHash);
     if (!record || record.user !== req.user || record.expiresAt <= Date.now()) {
       ctx.metrics.logons.inc({ outcome: 'failed' });
+      await ctx.logonThrottle.failed(req.user, ip, false);
       throw authFailed();
     }
     token = { token: given, tokenHash, expiresAt: record.expiresAt };

@@ -36,6 +36,12 @@ export function serveControlConnection(
   let running = false;
   const connLog = log.child({ conn: conn.id });
 
+  // A connection that never logs on holds a descriptor for nothing: it gets logonDeadlineSeconds.
+  const logonDeadline = setTimeout(() => {
+    if (!conn.identity && !conn.closed) conn.close(CLOSE_CODES.policyViolation, 'log on in time');
+  }, options.logonDeadlineSeconds * 1000);
+  logonDeadline.unref();
+
   ctx.connections.set(conn.id, conn);
   metrics.connections.inc();
   connLog.debug({ addr: ctx.addressTag(registeredAddress.host) }, 'control connection opened');
@@ -94,6 +100,7 @@ export function serveControlConnection(
   });
 
   socket.on('close', () => {
+    clearTimeout(logonDeadline);
     conn.markClosed();
     queue.length = 0;
     ctx.connections.delete(conn.id);

@@ -1,0 +1,98 @@
+import type { BlockList } from 'node:net';
+import { ProtocolError } from '../../protocol/errors.js';
+import type { Logger } from '../log.js';
+import { type LimitCounters, limitKey } from './counters.js';
+import { listed, sourceKey } from './source.js';
+
+export interface LogonThrottleOptions {
+  logonFailuresPerAccount: number;
+  logonFailuresPerSource: number;
+  logonFailureWindowSeconds: number;
+  logonBackoffSeconds: number;
+  logonBackoffMaxSeconds: number;
+  accountsPerSource: number;
+  accountWindowSeconds: number;
+}
+
+/**
+ * Failed logons throttled per account and per source, with exponential back-off once the free failures
+ * within the window are spent (what ejabberd's mod_fail2ban and Prosody's limits do). Checked before the
+ * password is hashed, so a guesser costs the server no scrypt. Per account only for passwords: a token
+ * has 256 bits, and an account lock on tokens would let anyone lock a user out of their devices.
+ * Each failure is logged at warn with the salted address tag (never the IP), for an operator's fail2ban.
+ */
+export class LogonThrottle {
+  constructor(
+    private readonly counters: LimitCounters,
+    private readonly options: LogonThrottleOptions,
+    private readonly log: Logger,
+    private readonly addressTag: (ip: string) => string,
+    private readonly exempt: BlockList,
+  ) {}
+
+  /** RATE_LIMITED while the account (password logons) or the source is backing off. */
+  async check(user: string, ip: string, byPassword: boolean): Promise<void> {
+    const now = Date.now();
+    const keys = listed(this.exempt, ip) ? [] : [limitKey('logon-lock-src', sourceKey(ip))];
+    if (byPassword) keys.push(limitKey('logon-lock-acct', user));
+    for (const key of keys) {
+      const until = await this.counters.markedUntil(key);
+      if (until > now)
+        throw new ProtocolError(
+          'RATE_LIMITED',
+          `too many failed logons; retry in ${Math.ceil((until - now) / 1000)} s`,
+        );
+    }
+  }
+
+  async failed(user: string, ip: string, byPassword: boolean): Promise<void> {
+    const windowMs = this.options.logonFailureWindowSeconds * 1000;
+    const src = sourceKey(ip);
+    let bySource = 0;
+    let backoff = 0;
+    if (!listed(this.exempt, ip)) {
+      bySource = await this.counters.add(limitKey('logon-fail-src', src), 1, windowMs);
+      backoff = this.#backoff(bySource, this.options.logonFailuresPerSource);
+      if (backoff > 0) await this.counters.mark(limitKey('logon-lock-src', src), Date.now() + backoff);
+    }
+    let byAccount = 0;
+    if (byPassword) {
+      byAccount = await this.counters.add(limitKey('logon-fail-acct', user), 1, windowMs);
+      const accountBackoff = this.#backoff(byAccount, this.options.logonFailuresPerAccount);
+      if (accountBackoff > 0)
+        await this.counters.mark(limitKey('logon-lock-acct', user), Date.now() + accountBackoff);
+      backoff = Math.max(backoff, accountBackoff);
+    }
+    this.log.warn(
+      {
+        user,
+        addr: this.addressTag(src),
+        failuresFromSource: bySource,
+        failuresOfAccount: byAccount,
+        backoffSeconds: backoff / 1000,
+      },
+      'logon failed',
+    );
+  }
+
+  /** Account creation per source: RATE_LIMITED beyond accountsPerSource within the window. */
+  async accountCreation(ip: string): Promise<void> {
+    if (listed(this.exempt, ip)) return;
+    const n = await this.counters.add(
+      limitKey('account-create', sourceKey(ip)),
+      1,
+      this.options.accountWindowSeconds * 1000,
+    );
+    if (n > this.options.accountsPerSource) {
+      this.log.warn({ addr: this.addressTag(sourceKey(ip)) }, 'account creation throttled');
+      throw new ProtocolError('RATE_LIMITED', 'too many accounts created from your address; try later');
+    }
+  }
+
+  /** Milliseconds of back-off after the `failures`-th failure, given `free` failures without any. */
+  #backoff(failures: number, free: number): number {
+    if (failures < free) return 0;
+    const ms = this.options.logonBackoffSeconds * 1000 * 2 ** Math.min(30, failures - free);
+    return Math.min(ms, this.options.logonBackoffMaxSeconds * 1000);
+  }
+}
