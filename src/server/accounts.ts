@@ -5,7 +5,8 @@ import { requireLoggedOn } from './consent.js';
 import type { ServerContext } from './context.js';
 import type { ControlConnection } from './control-connection.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js';
-import { announcePresence } from './presence.js';
+import { announcePresence, deliverToUser } from './presence.js';
+import { armSessionExpiry, endLiveSessions } from './sessions.js';
 import { hashSessionToken, newSessionToken } from './tokens.js';
 
 /** Device name of a logon that did not name its device; the registry makes repeats unique (device-2, …). */
@@ -40,7 +41,14 @@ export async function createAccount(
   });
   if (!created) throw new ProtocolError('USER_EXISTS', `${req.user} exists`);
   ctx.log.info({ user: req.user }, 'account created');
-  return completeLogon(ctx, conn, req.user, await issueToken(ctx, req.user), req.device, req.listen);
+  return completeLogon(
+    ctx,
+    conn,
+    req.user,
+    await issueToken(ctx, req.user, req.device),
+    req.device,
+    req.listen,
+  );
 }
 
 /**
@@ -66,7 +74,7 @@ export async function logon(
       await ctx.logonThrottle.failed(req.user, ip, true);
       throw authFailed();
     }
-    token = await issueToken(ctx, req.user);
+    token = await issueToken(ctx, req.user, req.device);
   } else {
     const given = req.token ?? '';
     const tokenHash = hashSessionToken(given);
@@ -81,12 +89,18 @@ export async function logon(
   return completeLogon(ctx, conn, req.user, token, req.device, req.listen);
 }
 
-async function issueToken(ctx: ServerContext, user: string) {
+async function issueToken(ctx: ServerContext, user: string, device: string | undefined) {
   const token = newSessionToken();
   const tokenHash = hashSessionToken(token);
   const now = Date.now();
   const expiresAt = now + ctx.options.tokenTtlSeconds * 1000;
-  await ctx.store.saveToken({ tokenHash, user, createdAt: now, expiresAt });
+  await ctx.store.saveToken({
+    tokenHash,
+    user,
+    createdAt: now,
+    expiresAt,
+    device: device ?? DEFAULT_DEVICE_NAME,
+  });
   return { token, tokenHash, expiresAt };
 }
 
@@ -119,6 +133,9 @@ async function completeLogon(
   ctx.metrics.logons.inc({ outcome: 'ok' });
   ctx.metrics.devicesOnline.inc();
   ctx.log.info({ user, device: device.device, conn: conn.id }, 'logged on');
+  armSessionExpiry(ctx, conn, token.expiresAt);
+  // The user's other devices hear of every new logon, so a stolen password shows itself.
+  await deliverToUser(ctx, user, { event: 'device.logon', device: device.device }, conn.id);
   if (firstDevice) await announcePresence(ctx, user, true);
   const result: LogonResult = {
     user,
@@ -138,7 +155,11 @@ export async function logoff(
 ): Promise<Result<'logoff'>> {
   const me = requireLoggedOn(conn);
   await logOffDevice(ctx, conn);
-  if (req.revokeToken) await ctx.store.deleteToken(me.tokenHash);
+  if (req.revokeToken) {
+    await ctx.store.deleteToken(me.tokenHash);
+    // Other connections logged on with the same token end now, not at their next logon.
+    await endLiveSessions(ctx, me.user, new Set([me.tokenHash]), 'revoked');
+  }
   return {};
 }
 
