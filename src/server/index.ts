@@ -67,7 +67,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     addressTag,
     connections: new Map(),
     signalRoutes: new SignalRoutes(),
-    relay: new RelayHub(options, metrics, log),
+    relay: new RelayHub(options, metrics, log, limits),
     lifecycle,
     stunEndpoints: [],
     limits,
