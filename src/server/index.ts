@@ -14,6 +14,7 @@ import { createOpsServer } from './http.js';
 import { ConnectionGuard } from './limits/connection-guard.js';
 import { LogonThrottle } from './limits/logon-throttle.js';
 import { MemoryCounters } from './limits/memory-counters.js';
+import { stunAdmission } from './limits/stun-admission.js';
 import { closeTcp, listenTcp, urlHost } from './listen.js';
 import { createAddressTagger, createLogger } from './log.js';
 import { ServerMetrics } from './metrics.js';
@@ -108,6 +109,8 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       ...(options.stunAlternate ? { alternatePort: alternateStunPort(options) } : {}),
       software: options.stunSoftware,
       onBinding: (outcome) => metrics.stunRequests.inc({ outcome }),
+      admit: stunAdmission(options, limitExempt),
+      mappedAddress: options.stunMappedAddress,
     });
     opened.push(() => stun.close());
     // Bound before the first logon can complete: a logon needs a WebSocket round trip and a hash.
