@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
@@ -38,13 +38,26 @@ interface RelationRow {
  */
 export function openSqliteStore(dataDir: string | null): Store {
   const inMemory = dataDir === null || dataDir === ':memory:';
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  if (!inMemory) prepareFiles(dataDir);
   const db = new Database(inMemory ? ':memory:' : join(dataDir, DATABASE_FILE));
   if (!inMemory) db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
   return new SqliteStore(db);
+}
+
+/**
+ * The database holds password hashes and the buddy graph: no other local user may read it. The data
+ * directory is created 0700 and the database file 0600 before SQLite opens it (SQLite gives its -wal and
+ * -shm files the database's mode); a database left 0644 by an older server is tightened. An existing
+ * directory is left as the operator made it (it may be shared), since the files in it are what matter.
+ */
+function prepareFiles(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = join(dataDir, DATABASE_FILE);
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
 }
 
 function migrate(db: Database.Database): void {
