@@ -7,7 +7,6 @@ import {
   type RequestType,
   type Result,
   type ServerEvent,
-  type SignalBody,
 } from '../protocol/index.js';
 import { linkedSignal } from './abortable.js';
 import { localAddresses } from './addresses.js';
@@ -309,18 +308,6 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.credentials.listen || this.listenerCount('connection') > 0;
   }
 
-  /** Tells the initiator at once that this device will not answer, rather than let it time out. */
-  private decline(from: string, offer: SignalBody): void {
-    const body: SignalBody = {
-      session: offer.session,
-      purpose: 'abort',
-      scope: offer.scope,
-      addresses: [],
-      reason: `${this.user}'s device ${this.device} does not take connections`,
-    };
-    this.request('signal', { to: from, body }).catch(() => {});
-  }
-
   private deliverUnclaimed(): void {
     while (this.unclaimed.length > 0 && this.listenerCount('connection') > 0) {
       const connection = this.unclaimed.shift();
@@ -396,7 +383,12 @@ export class Client extends EventEmitter<ClientEvents> {
       case 'signal': {
         if (event.body.purpose === 'offer') {
           if (this.takesConnections()) this.answerer.onOffer(event.from, event.body);
-          else this.decline(event.from, event.body);
+          else
+            this.answerer.decline(
+              event.from,
+              event.body,
+              `${this.user}'s device ${this.device} does not take connections`,
+            );
           return;
         }
         // An abort is either the initiator cancelling a path we answer, or the buddy declining our offer.
