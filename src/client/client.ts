@@ -7,6 +7,7 @@ import {
   type RequestType,
   type Result,
   type ServerEvent,
+  type SessionEntry,
 } from '../protocol/index.js';
 import { linkedSignal } from './abortable.js';
 import { localAddresses } from './addresses.js';
@@ -195,6 +196,37 @@ export class Client extends EventEmitter<ClientEvents> {
   async removeBuddy(user: string): Promise<void> {
     await this.request('buddy.remove', { user });
     this.buddies.delete(user);
+  }
+
+  /** Blocks `user` (XEP-0191-like): any relation ends, and `user` sees nothing new of us. */
+  async blockUser(user: string): Promise<void> {
+    await this.request('buddy.block', { user });
+    this.buddies.delete(user);
+  }
+
+  async unblockUser(user: string): Promise<void> {
+    await this.request('buddy.unblock', { user });
+  }
+
+  async blockedUsers(): Promise<string[]> {
+    return (await this.request('buddy.blocked', {})).users;
+  }
+
+  // ---- sessions of this account ----
+
+  async sessions(): Promise<SessionEntry[]> {
+    return (await this.request('account.sessions', {})).sessions;
+  }
+
+  /** Ends the sessions of `device`, or with 'all' every session but this one; returns how many. */
+  async revokeSessions(which: { device: string } | 'all'): Promise<number> {
+    const fields = which === 'all' ? { all: true as const } : { device: which.device };
+    return (await this.request('account.revoke', fields)).revoked;
+  }
+
+  /** Changes the password; every other session is revoked. Returns how many were. */
+  async changePassword(password: string, newPassword: string): Promise<number> {
+    return (await this.request('account.password', { password, newPassword })).revoked;
   }
 
   // ---- addresses and judgement ----
@@ -396,6 +428,12 @@ export class Client extends EventEmitter<ClientEvents> {
         this.answers.deliver(event.from, event.body);
         return;
       }
+      case 'device.logon':
+        this.emit('device.logon', { device: event.device });
+        return;
+      case 'session.ended':
+        this.emit('session.ended', { reason: event.reason });
+        return;
       case 'shutdown':
         return;
     }
