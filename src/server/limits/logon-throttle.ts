@@ -30,11 +30,16 @@ export class LogonThrottle {
     private readonly exempt: BlockList,
   ) {}
 
-  /** RATE_LIMITED while the account (password logons) or the source is backing off. */
+  /**
+   * RATE_LIMITED while the account or the source is backing off. Password logons only: a token has 256
+   * bits and costs one SHA-256 to check, and a lock on tokens would let a guesser lock out the real
+   * devices of a user (or everyone behind the same NAT). Token failures are still counted and logged.
+   */
   async check(user: string, ip: string, byPassword: boolean): Promise<void> {
+    if (!byPassword) return;
     const now = Date.now();
     const keys = listed(this.exempt, ip) ? [] : [limitKey('logon-lock-src', sourceKey(ip))];
-    if (byPassword) keys.push(limitKey('logon-lock-acct', user));
+    keys.push(limitKey('logon-lock-acct', user));
     for (const key of keys) {
       const until = await this.counters.markedUntil(key);
       if (until > now)
