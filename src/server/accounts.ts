@@ -67,6 +67,7 @@ export async function logon(
   await ctx.logonThrottle.check(req.user, ip, byPassword);
   let token: { token: string; tokenHash: string; expiresAt: number };
   if (req.password !== undefined) {
+    await ctx.logonThrottle.begin(req.user, ip);
     const account = await ctx.store.findAccount(req.user);
     const ok = await verifyPassword(req.password, account ?? DUMMY_PASSWORD_HASH);
     if (!account || !ok) {
@@ -74,6 +75,7 @@ export async function logon(
       await ctx.logonThrottle.failed(req.user, ip, true);
       throw authFailed();
     }
+    await ctx.logonThrottle.succeeded(req.user, ip);
     token = await issueToken(ctx, req.user, req.device);
   } else {
     const given = req.token ?? '';

@@ -117,11 +117,13 @@ export async function changePassword(
   const me = requireLoggedOn(conn);
   const ip = conn.registeredAddress.host;
   await ctx.logonThrottle.check(me.user, ip, true);
+  await ctx.logonThrottle.begin(me.user, ip);
   const account = await ctx.store.findAccount(me.user);
   if (!account || !(await verifyPassword(req.password, account))) {
     await ctx.logonThrottle.failed(me.user, ip, true);
     throw new ProtocolError('AUTH_FAILED', 'wrong password');
   }
+  await ctx.logonThrottle.succeeded(me.user, ip);
   await ctx.store.updatePassword(me.user, await hashPassword(req.newPassword));
   const others = new Set<string>();
   for (const t of await ctx.store.tokensOf(me.user))

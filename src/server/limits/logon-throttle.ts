@@ -50,24 +50,44 @@ export class LogonThrottle {
     }
   }
 
+  /**
+   * A password logon is about to hash: it is counted now, before the hash, so that many guesses at once
+   * cannot all pass before the first failure is counted (32 concurrent guessers would otherwise each get
+   * a scrypt). RATE_LIMITED when the count is past the free failures; `succeeded` gives it back.
+   */
+  async begin(user: string, ip: string): Promise<void> {
+    const windowMs = this.options.logonFailureWindowSeconds * 1000;
+    const src = sourceKey(ip);
+    const bySource = listed(this.exempt, ip)
+      ? 0
+      : await this.counters.add(limitKey('logon-fail-src', src), 1, windowMs);
+    const byAccount = await this.counters.add(limitKey('logon-fail-acct', user), 1, windowMs);
+    if (bySource > this.options.logonFailuresPerSource || byAccount > this.options.logonFailuresPerAccount) {
+      await this.#lock(user, ip, bySource, byAccount);
+      throw new ProtocolError('RATE_LIMITED', 'too many failed logons; retry later');
+    }
+  }
+
+  /** The password was right: the attempt counted by `begin` is given back. */
+  async succeeded(user: string, ip: string): Promise<void> {
+    const windowMs = this.options.logonFailureWindowSeconds * 1000;
+    if (!listed(this.exempt, ip))
+      await this.counters.add(limitKey('logon-fail-src', sourceKey(ip)), -1, windowMs);
+    await this.counters.add(limitKey('logon-fail-acct', user), -1, windowMs);
+  }
+
+  /** A failed logon: a password one was counted by `begin`; a token one is counted here (source only). */
   async failed(user: string, ip: string, byPassword: boolean): Promise<void> {
     const windowMs = this.options.logonFailureWindowSeconds * 1000;
     const src = sourceKey(ip);
-    let bySource = 0;
-    let backoff = 0;
-    if (!listed(this.exempt, ip)) {
-      bySource = await this.counters.add(limitKey('logon-fail-src', src), 1, windowMs);
-      backoff = this.#backoff(bySource, this.options.logonFailuresPerSource);
-      if (backoff > 0) await this.counters.mark(limitKey('logon-lock-src', src), Date.now() + backoff);
-    }
-    let byAccount = 0;
-    if (byPassword) {
-      byAccount = await this.counters.add(limitKey('logon-fail-acct', user), 1, windowMs);
-      const accountBackoff = this.#backoff(byAccount, this.options.logonFailuresPerAccount);
-      if (accountBackoff > 0)
-        await this.counters.mark(limitKey('logon-lock-acct', user), Date.now() + accountBackoff);
-      backoff = Math.max(backoff, accountBackoff);
-    }
+    const exempt = listed(this.exempt, ip);
+    const bySource = exempt
+      ? 0
+      : await this.counters.add(limitKey('logon-fail-src', src), byPassword ? 0 : 1, windowMs);
+    const byAccount = byPassword
+      ? await this.counters.add(limitKey('logon-fail-acct', user), 0, windowMs)
+      : 0;
+    const backoff = byPassword ? await this.#lock(user, ip, bySource, byAccount) : 0;
     this.log.warn(
       {
         user,
@@ -78,6 +98,19 @@ export class LogonThrottle {
       },
       'logon failed',
     );
+  }
+
+  /** Sets the back-off marks the counts call for; the longer of the two, in ms. */
+  async #lock(user: string, ip: string, bySource: number, byAccount: number): Promise<number> {
+    const sourceBackoff = listed(this.exempt, ip)
+      ? 0
+      : this.#backoff(bySource, this.options.logonFailuresPerSource);
+    if (sourceBackoff > 0)
+      await this.counters.mark(limitKey('logon-lock-src', sourceKey(ip)), Date.now() + sourceBackoff);
+    const accountBackoff = this.#backoff(byAccount, this.options.logonFailuresPerAccount);
+    if (accountBackoff > 0)
+      await this.counters.mark(limitKey('logon-lock-acct', user), Date.now() + accountBackoff);
+    return Math.max(sourceBackoff, accountBackoff);
   }
 
   /** Account creation per source: RATE_LIMITED beyond accountsPerSource within the window. */
