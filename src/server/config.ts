@@ -154,7 +154,7 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   shutdownGraceMs: 200,
   stunSoftware: '',
   limitExemptSources: ['127.0.0.1', '::1'],
-  maxConnectionsPerSource: 32,
+  maxConnectionsPerSource: 128,
   maxPendingUpgrades: 256,
   upgradeTimeoutSeconds: 10,
   logonDeadlineSeconds: 30,
@@ -174,8 +174,8 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   relayQuotaWindowSeconds: 3600,
   relayIdleSeconds: 120,
   relayMaxLifetimeSeconds: 4 * 3600,
-  stunRequestsPerSecond: 20,
-  stunBurst: 40,
+  stunRequestsPerSecond: 50,
+  stunBurst: 200,
   stunMappedAddress: false,
 };
 

@@ -31,7 +31,9 @@ export class ConnectionGuard {
   attach(server: Server): void {
     server.on('connection', (socket: Socket) => this.#admit(socket));
     // Node's own slow-header limit, as a second line behind the per-socket deadline.
-    server.headersTimeout = Math.max(1000, this.options.upgradeTimeoutSeconds * 1000);
+    // (Node refuses a headersTimeout above requestTimeout.)
+    const ceiling = server.requestTimeout > 0 ? server.requestTimeout : Number.POSITIVE_INFINITY;
+    server.headersTimeout = Math.min(ceiling, Math.max(1000, this.options.upgradeTimeoutSeconds * 1000));
   }
 
   /** The socket finished its upgrade (or was refused an upgrade): no longer pending. */
