@@ -162,14 +162,31 @@ export async function runFuzz(config: FuzzConfig): Promise<FuzzResult> {
         });
         if (!opened) continue;
         let inFlight = 0;
+        // After a fuzzed logoff most frames only meet NOT_LOGGED_ON: start over logged on.
+        let loggedOff = 0;
+        let triedPassword = false;
         let wake: (() => void) | undefined;
         socket.on('message', (data) => {
           const text = data.toString();
           if (text.startsWith('{"v":1,"event"')) return;
+          if (text.startsWith('{"v":1,"id":0,')) {
+            // Our own logon: keep a fresh token; a revoked one (a fuzzed revoke or logoff) → the password.
+            const token = /"token":"([A-Za-z0-9_-]{43})"/.exec(text)?.[1];
+            if (token) mallory.token = token;
+            else if (!triedPassword) {
+              triedPassword = true;
+              socket.send(
+                JSON.stringify({ v: 1, id: 0, type: 'logon', user: 'mallory', password: PASSWORD }),
+              );
+              inFlight++;
+              wsSent++;
+            }
+          }
           wsAnswered++;
           inFlight--;
           const code = /"code":"([A-Z_]+)"/.exec(text)?.[1] ?? (text.includes('"ok":true') ? 'ok' : 'other');
           outcomes[code] = (outcomes[code] ?? 0) + 1;
+          if (code === 'NOT_LOGGED_ON') loggedOff++;
           wake?.();
         });
         const closed = new Promise<void>((r) =>
@@ -183,7 +200,7 @@ export async function runFuzz(config: FuzzConfig): Promise<FuzzResult> {
         inFlight++;
         wsSent++;
         // A connection lives for a bounded number of frames, then a fresh one logs on again.
-        for (let n = 0; n < 50_000 && running && socket.readyState === WebSocket.OPEN; ) {
+        for (let n = 0; n < 50_000 && loggedOff < 50 && running && socket.readyState === WebSocket.OPEN; ) {
           while (inFlight < config.window && n < 50_000) {
             socket.send(controlFrame(rng));
             inFlight++;
