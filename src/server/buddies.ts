@@ -46,7 +46,10 @@ export async function requestBuddy(
     1,
     options.buddyRequestWindowSeconds * 1000,
   );
-  if (sent > options.buddyRequestsPerUser) throw new ProtocolError('RATE_LIMITED', 'too many buddy requests');
+  if (sent > options.buddyRequestsPerUser) {
+    ctx.metrics.limited.inc({ limit: 'buddy-requests' });
+    throw new ProtocolError('RATE_LIMITED', 'too many buddy requests');
+  }
   if (!exists || blocked) return { state: 'requested' };
   if ((await ctx.limits.markedUntil(limitKey('buddy-declined', me.user, req.user))) > 0)
     return { state: 'requested' };

@@ -72,9 +72,13 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     lifecycle,
     stunEndpoints: [],
     limits,
-    logonThrottle: new LogonThrottle(limits, options, log, addressTag, limitExempt),
+    logonThrottle: new LogonThrottle(limits, options, log, addressTag, limitExempt, (limit) =>
+      metrics.limited.inc({ limit }),
+    ),
   };
-  const guard = new ConnectionGuard(options, [ctx.trustedProxies, limitExempt]);
+  const guard = new ConnectionGuard(options, [ctx.trustedProxies, limitExempt], (limit) =>
+    metrics.limited.inc({ limit }),
+  );
 
   const controlWss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
   const relayWss = new WebSocketServer({ noServer: true, maxPayload: options.relayMaxFrameBytes });

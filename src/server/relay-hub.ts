@@ -235,7 +235,10 @@ export class RelayHub {
     if (!this.limits) return;
     void this.limits.add(quotaKey(user), bytes, this.options.relayQuotaWindowSeconds * 1000).then(
       (total) => {
-        if (total > this.options.relayUserQuotaBytes) this.#end(session, RELAY_CLOSE.quota);
+        if (total > this.options.relayUserQuotaBytes && this.#sessions.get(session.key) === session) {
+          this.metrics.limited.inc({ limit: 'relay-quota' });
+          this.#end(session, RELAY_CLOSE.quota);
+        }
       },
       () => {},
     );

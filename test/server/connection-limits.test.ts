@@ -33,6 +33,8 @@ test('idle connections from one source beyond the limit are refused, another use
     );
     const open = attempts.filter((s) => s !== null);
     assert.equal(open.length, 10, 'ten held, thirty refused');
+    const metrics = await (await fetch(`${server.urls.http}/metrics`)).text();
+    assert.match(metrics, /buddylink_limited_total\{limit="connections-per-source"\} 30/);
     await assertServed(server, '1');
     // The same /64 counts as one source for IPv6; here: a second IPv4 source has its own ten.
     const other = await tryOpen(server.urls.ws, '127.0.0.3');

@@ -43,6 +43,8 @@ test('guessing many accounts from one source backs that source off; other source
       outcomes.slice(4).every((c) => c === 'RATE_LIMITED'),
       outcomes.join(),
     );
+    const metrics = await (await fetch(`${server.urls.http}/metrics`)).text();
+    assert.match(metrics, /buddylink_limited_total\{limit="logon-backoff"\} 6/);
     const elsewhere = await TestClient.connect(server.urls.ws, { localAddress: '127.0.0.3' });
     await elsewhere.ok('logon', { user: 'realuser', password: TEST_PASSWORD });
     await guesser.close();

@@ -18,13 +18,12 @@ export interface ConnectionGuardOptions {
 export class ConnectionGuard {
   readonly #perSource = new Map<string, number>();
   readonly #upgrading = new Map<Socket, NodeJS.Timeout>();
-  refusedPerSource = 0;
-  refusedPending = 0;
 
   constructor(
     private readonly options: ConnectionGuardOptions,
     /** Trusted proxies and exempt sources: not counted per source. */
     private readonly uncounted: BlockList[],
+    private readonly onRefused: (limit: 'connections-per-source' | 'pending-upgrades') => void = () => {},
   ) {}
 
   /** Hooks the guard into `server`: runs on every accepted TCP connection. */
@@ -60,7 +59,7 @@ export class ConnectionGuard {
       return;
     }
     if (this.#upgrading.size >= this.options.maxPendingUpgrades) {
-      this.refusedPending++;
+      this.onRefused('pending-upgrades');
       socket.destroy();
       return;
     }
@@ -68,7 +67,7 @@ export class ConnectionGuard {
     if (key !== undefined) {
       const open = this.#perSource.get(key) ?? 0;
       if (open >= this.options.maxConnectionsPerSource) {
-        this.refusedPerSource++;
+        this.onRefused('connections-per-source');
         socket.destroy();
         return;
       }

@@ -28,6 +28,7 @@ export class LogonThrottle {
     private readonly log: Logger,
     private readonly addressTag: (ip: string) => string,
     private readonly exempt: BlockList,
+    private readonly onLimited: (limit: 'logon-backoff' | 'account-creation') => void = () => {},
   ) {}
 
   /**
@@ -42,11 +43,13 @@ export class LogonThrottle {
     keys.push(limitKey('logon-lock-acct', user));
     for (const key of keys) {
       const until = await this.counters.markedUntil(key);
-      if (until > now)
+      if (until > now) {
+        this.onLimited('logon-backoff');
         throw new ProtocolError(
           'RATE_LIMITED',
           `too many failed logons; retry in ${Math.ceil((until - now) / 1000)} s`,
         );
+      }
     }
   }
 
@@ -64,6 +67,7 @@ export class LogonThrottle {
     const byAccount = await this.counters.add(limitKey('logon-fail-acct', user), 1, windowMs);
     if (bySource > this.options.logonFailuresPerSource || byAccount > this.options.logonFailuresPerAccount) {
       await this.#lock(user, ip, bySource, byAccount);
+      this.onLimited('logon-backoff');
       throw new ProtocolError('RATE_LIMITED', 'too many failed logons; retry later');
     }
   }
@@ -123,6 +127,7 @@ export class LogonThrottle {
     );
     if (n > this.options.accountsPerSource) {
       this.log.warn({ addr: this.addressTag(sourceKey(ip)) }, 'account creation throttled');
+      this.onLimited('account-creation');
       throw new ProtocolError('RATE_LIMITED', 'too many accounts created from your address; try later');
     }
   }
