@@ -71,6 +71,8 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Aborted by close(): connects in flight stop, and so do their loser tries' timers. */
   private readonly closing = new AbortController();
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** The server ended this session (revoked, expired, password changed): no reconnect on its close. */
+  private sessionEnded: string | undefined;
 
   private constructor(
     private readonly serverUrl: string,
@@ -387,6 +389,10 @@ export class Client extends EventEmitter<ClientEvents> {
     control.on('event', (event) => this.onEvent(event));
     control.once('close', () => {
       if (this.closed || control !== this.control) return;
+      if (this.sessionEnded !== undefined) {
+        this.emit('disconnect', { reason: `session ${this.sessionEnded}` });
+        return;
+      }
       this.emit('disconnect', { reason: 'the server connection closed' });
       this.scheduleReconnect(this.liveness.reconnectBaseMs);
     });
@@ -432,6 +438,7 @@ export class Client extends EventEmitter<ClientEvents> {
         this.emit('device.logon', { device: event.device });
         return;
       case 'session.ended':
+        this.sessionEnded = event.reason;
         this.emit('session.ended', { reason: event.reason });
         return;
       case 'shutdown':
