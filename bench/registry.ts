@@ -1,4 +1,5 @@
 import { capacityBenchmark } from './capacity.js';
+import { fuzzBenchmark } from './fuzz.js';
 import type { Benchmark } from './harness/benchmark.js';
 import { judgementBenchmark } from './judgement.js';
 import { labConnectBenchmark } from './lab-connect.js';
@@ -26,4 +27,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   labReachBenchmark,
   sessionBenchmark,
   labSessionBenchmark,
+  fuzzBenchmark,
 ];

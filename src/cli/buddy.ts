@@ -69,4 +69,35 @@ export function registerBuddy(program: Command): void {
         await client.close();
       });
     });
+
+  for (const action of ['block', 'unblock'] as const) {
+    withGlobals(buddy.command(action).argument('<user>'))
+      .description(
+        action === 'block'
+          ? 'block USER: any relation ends and USER sees nothing new of you (XEP-0191)'
+          : 'unblock USER (they are not your buddy again until a new request is accepted)',
+      )
+      .action(async (user: string, _flags: unknown, command: Command) => {
+        const globals = readGlobals(command);
+        await runCommand(globals.json, async (out) => {
+          const client = await openClient(globals);
+          if (action === 'block') await client.blockUser(user);
+          else await client.unblockUser(user);
+          out.event({ event: 'buddy', action, user }, `${action}ed ${user}`);
+          await client.close();
+        });
+      });
+  }
+
+  withGlobals(buddy.command('blocked'))
+    .description('list the users you blocked')
+    .action(async (_flags: unknown, command: Command) => {
+      const globals = readGlobals(command);
+      await runCommand(globals.json, async (out) => {
+        const client = await openClient(globals);
+        const users = await client.blockedUsers();
+        out.event({ event: 'blocked', users }, users.length > 0 ? users.join('\n') : 'nobody blocked');
+        await client.close();
+      });
+    });
 }

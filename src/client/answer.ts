@@ -1,6 +1,7 @@
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import type { SignalBody } from '../protocol/index.js';
 import { abortable } from './abortable.js';
+import { isLoopbackHost, OfferGate, probeTargetsFor } from './answer-limits.js';
 import { AttemptClock, type PathAttempt } from './attempts.js';
 import { tune } from './connect.js';
 import type { PeerContext } from './context.js';
@@ -39,6 +40,8 @@ interface AnswerSession {
 export class Answerer {
   private readonly sessions = new Map<string, AnswerSession>();
   private readonly host = new SessionHost<PeerConnection>(HELLO_TIMEOUT_MS);
+  /** Offers answered per buddy and in total, declines sent (answer-limits.ts). */
+  readonly gate = new OfferGate();
 
   constructor(
     private readonly ctx: PeerContext,
@@ -51,6 +54,8 @@ export class Answerer {
     const id = `${from}/${offer.session}`;
     let session = this.sessions.get(id);
     if (!session) {
+      // Beyond its share a buddy's offer is dropped without a word: even a decline costs a request.
+      if (!this.gate.admitSession(from)) return;
       if (this.activeSessions() >= MAX_ANSWER_SESSIONS) {
         this.decline(from, offer, 'too many connection attempts at once; try again');
         return;
@@ -94,7 +99,9 @@ export class Answerer {
     return n;
   }
 
-  private decline(from: string, offer: SignalBody, reason: string): void {
+  /** Declines an offer (this device does not answer), within the decline budget; else stays silent. */
+  decline(from: string, offer: SignalBody, reason: string): void {
+    if (!this.gate.admitDecline()) return;
     const body: SignalBody = {
       session: offer.session,
       purpose: 'abort',
@@ -144,6 +151,7 @@ export class Answerer {
       );
       session.chosen = true;
       clock.finish(true);
+      this.gate.connected(from);
       // The session layer decides what the path is for: a new session, or a move of a running one.
       const held = handover.take();
       const remoteKey = pinnedKey.toString('hex');
@@ -211,10 +219,12 @@ export class Answerer {
       throw error;
     }
     const timeoutMs = offer.scope === 'local' ? t.lanTimeoutMs : t.internetTimeoutMs;
+    // Probe only addresses that fit the offer's scope: an offer must not aim our datagrams anywhere.
+    const serverOnLoopback = isLoopbackHost(new URL(this.ctx.relayUrl('/')).hostname);
     return answerDirect({
       ctx: this.ctx,
       from,
-      offer,
+      offer: { ...offer, addresses: probeTargetsFor(offer.scope, offer.addresses, serverOnLoopback) },
       pinnedKey,
       addresses,
       intervalMs: t.punchIntervalMs,

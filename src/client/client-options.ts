@@ -34,6 +34,10 @@ export interface ClientEvents {
   connection: [PeerConnection];
   disconnect: [{ reason: string }];
   reconnect: [];
+  /** Another device of this user logged on. */
+  'device.logon': [{ device: string }];
+  /** This device's session ended (revoked, expired, password changed); the server closes it next. */
+  'session.ended': [{ reason: 'revoked' | 'expired' | 'password changed' }];
 }
 
 /** A device name the server accepts: host name and process, so two commands never collide. */

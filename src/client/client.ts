@@ -7,7 +7,7 @@ import {
   type RequestType,
   type Result,
   type ServerEvent,
-  type SignalBody,
+  type SessionEntry,
 } from '../protocol/index.js';
 import { linkedSignal } from './abortable.js';
 import { localAddresses } from './addresses.js';
@@ -71,6 +71,8 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Aborted by close(): connects in flight stop, and so do their loser tries' timers. */
   private readonly closing = new AbortController();
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** The server ended this session (revoked, expired, password changed): no reconnect on its close. */
+  private sessionEnded: string | undefined;
 
   private constructor(
     private readonly serverUrl: string,
@@ -201,6 +203,37 @@ export class Client extends EventEmitter<ClientEvents> {
     this.buddies.delete(user);
   }
 
+  /** Blocks `user` (XEP-0191-like): any relation ends, and `user` sees nothing new of us. */
+  async blockUser(user: string): Promise<void> {
+    await this.request('buddy.block', { user });
+    this.buddies.delete(user);
+  }
+
+  async unblockUser(user: string): Promise<void> {
+    await this.request('buddy.unblock', { user });
+  }
+
+  async blockedUsers(): Promise<string[]> {
+    return (await this.request('buddy.blocked', {})).users;
+  }
+
+  // ---- sessions of this account ----
+
+  async sessions(): Promise<SessionEntry[]> {
+    return (await this.request('account.sessions', {})).sessions;
+  }
+
+  /** Ends the sessions of `device`, or with 'all' every session but this one; returns how many. */
+  async revokeSessions(which: { device: string } | 'all'): Promise<number> {
+    const fields = which === 'all' ? { all: true as const } : { device: which.device };
+    return (await this.request('account.revoke', fields)).revoked;
+  }
+
+  /** Changes the password; every other session is revoked. Returns how many were. */
+  async changePassword(password: string, newPassword: string): Promise<number> {
+    return (await this.request('account.password', { password, newPassword })).revoked;
+  }
+
   // ---- addresses and judgement ----
 
   /** S1–S4 (or the variant S201–S207 with judge 'client'): is the buddy behind our NAT? */
@@ -312,18 +345,6 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.credentials.listen || this.listenerCount('connection') > 0;
   }
 
-  /** Tells the initiator at once that this device will not answer, rather than let it time out. */
-  private decline(from: string, offer: SignalBody): void {
-    const body: SignalBody = {
-      session: offer.session,
-      purpose: 'abort',
-      scope: offer.scope,
-      addresses: [],
-      reason: `${this.user}'s device ${this.device} does not take connections`,
-    };
-    this.request('signal', { to: from, body }).catch(() => {});
-  }
-
   private deliverUnclaimed(): void {
     while (this.unclaimed.length > 0 && this.listenerCount('connection') > 0) {
       const connection = this.unclaimed.shift();
@@ -372,6 +393,10 @@ export class Client extends EventEmitter<ClientEvents> {
     control.on('event', (event) => this.onEvent(event));
     control.once('close', () => {
       if (this.closed || control !== this.control) return;
+      if (this.sessionEnded !== undefined) {
+        this.emit('disconnect', { reason: `session ${this.sessionEnded}` });
+        return;
+      }
       this.emit('disconnect', { reason: 'the server connection closed' });
       this.scheduleReconnect(this.liveness.reconnectBaseMs);
     });
@@ -400,7 +425,12 @@ export class Client extends EventEmitter<ClientEvents> {
       case 'signal': {
         if (event.body.purpose === 'offer') {
           if (this.takesConnections()) this.answerer.onOffer(event.from, event.body);
-          else this.decline(event.from, event.body);
+          else
+            this.answerer.decline(
+              event.from,
+              event.body,
+              `${this.user}'s device ${this.device} does not take connections`,
+            );
           return;
         }
         // An abort is either the initiator cancelling a path we answer, or the buddy declining our offer.
@@ -408,6 +438,13 @@ export class Client extends EventEmitter<ClientEvents> {
         this.answers.deliver(event.from, event.body);
         return;
       }
+      case 'device.logon':
+        this.emit('device.logon', { device: event.device });
+        return;
+      case 'session.ended':
+        this.sessionEnded = event.reason;
+        this.emit('session.ended', { reason: event.reason });
+        return;
       case 'shutdown':
         return;
     }

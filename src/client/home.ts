@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import NoiseSecretStream, { type KeyPair } from '@hyperswarm/secret-stream';
@@ -42,15 +42,53 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
+/** How a Home reports that it tightened loose permissions (default: a process warning on stderr). */
+export type HomeWarning = (message: string) => void;
+
+const warnOnStderr: HomeWarning = (message) => process.emitWarning(message, 'BuddylinkWarning');
+
 export class Home {
-  constructor(readonly dir: string) {}
+  #checked = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly warn: HomeWarning = warnOnStderr,
+  ) {}
 
   private async ensureDir(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.secure();
+  }
+
+  /**
+   * The secret key and the token must not be readable by others: a home (or a file in it) with group or
+   * other access, made so before buddylink came, is tightened to 0700 / 0600 with a warning, once per Home.
+   */
+  private async secure(): Promise<void> {
+    if (this.#checked) return;
+    this.#checked = true;
+    const fix = async (path: string, mode: number): Promise<void> => {
+      let current: number;
+      try {
+        current = (await stat(path)).mode & 0o777;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      if ((current & 0o077) === 0) return;
+      await chmod(path, mode);
+      this.warn(
+        `${path} was ${current.toString(8).padStart(4, '0')}; made ${mode.toString(8).padStart(4, '0')}`,
+      );
+    };
+    await fix(this.dir, 0o700);
+    await fix(join(this.dir, IDENTITY_FILE), 0o600);
+    await fix(join(this.dir, SESSION_FILE), 0o600);
   }
 
   /** The key pair, created on first use. */
   async keyPair(): Promise<KeyPair> {
+    await this.secure();
     const path = join(this.dir, IDENTITY_FILE);
     const stored = await readJson(path);
     if (stored !== undefined) {
@@ -71,6 +109,7 @@ export class Home {
   }
 
   async session(): Promise<StoredSession | undefined> {
+    await this.secure();
     const stored = await readJson(join(this.dir, SESSION_FILE));
     const parsed = sessionFile.safeParse(stored);
     return parsed.success ? parsed.data : undefined;

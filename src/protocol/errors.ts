@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'RELAY_LIMIT', // relay byte or rate limit reached
   'SHUTTING_DOWN',
   'INTERNAL',
+  'NO_SESSION', // account.revoke of a device that holds no session
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -34,6 +34,20 @@ export const shutdownEvent = z
   .object({ v: z.number(), event: z.literal('shutdown'), reason: z.string().max(200) })
   .strict();
 
+/** Another device of the same user logged on (so a stolen password shows itself). */
+export const deviceLogonEvent = z
+  .object({ v: z.number(), event: z.literal('device.logon'), device: deviceName })
+  .strict();
+
+/** This connection's session ended (revoked, expired, password changed); the server closes it next. */
+export const sessionEndedEvent = z
+  .object({
+    v: z.number(),
+    event: z.literal('session.ended'),
+    reason: z.enum(['revoked', 'expired', 'password changed']),
+  })
+  .strict();
+
 export const serverEvent = z.discriminatedUnion('event', [
   presenceEvent,
   buddyRequestEvent,
@@ -41,7 +55,10 @@ export const serverEvent = z.discriminatedUnion('event', [
   buddyRemovedEvent,
   signalEvent,
   shutdownEvent,
+  deviceLogonEvent,
+  sessionEndedEvent,
 ]);
 
 export type ServerEvent = z.infer<typeof serverEvent>;
 export type SignalEvent = z.infer<typeof signalEvent>;
+export type SessionEndedEvent = z.infer<typeof sessionEndedEvent>;

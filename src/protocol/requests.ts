@@ -121,6 +121,30 @@ export const relayOpen = z
   .object({ ...base, type: z.literal('relay.open'), buddy: userName, session: sessionId })
   .strict();
 
+/** XEP-0191-like block list: a blocked user sees nothing new from the blocker. */
+export const buddyBlock = buddyOp('buddy.block');
+export const buddyUnblock = buddyOp('buddy.unblock');
+export const buddyBlocked = z.object({ ...base, type: z.literal('buddy.blocked') }).strict();
+
+/** The caller's sessions (one per logon token), with the device each was issued to. */
+export const accountSessions = z.object({ ...base, type: z.literal('account.sessions') }).strict();
+
+/** Ends the sessions of one device, or every session but the caller's own; live ones are cut at once. */
+export const accountRevoke = z
+  .object({
+    ...base,
+    type: z.literal('account.revoke'),
+    device: deviceName.optional(),
+    all: z.literal(true).optional(),
+  })
+  .strict()
+  .refine((m) => (m.device === undefined) !== (m.all === undefined), 'give a device or all');
+
+/** Changes the password; every other session of the user is revoked. */
+export const accountPassword = z
+  .object({ ...base, type: z.literal('account.password'), password, newPassword: password })
+  .strict();
+
 export const ping = z.object({ ...base, type: z.literal('ping') }).strict();
 
 export const requestSchemas = {
@@ -138,6 +162,12 @@ export const requestSchemas = {
   signal,
   'relay.open': relayOpen,
   ping,
+  'buddy.block': buddyBlock,
+  'buddy.unblock': buddyUnblock,
+  'buddy.blocked': buddyBlocked,
+  'account.sessions': accountSessions,
+  'account.revoke': accountRevoke,
+  'account.password': accountPassword,
 } as const;
 
 export type RequestType = keyof typeof requestSchemas;

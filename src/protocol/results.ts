@@ -36,6 +36,18 @@ export const buddyEntry = z
 
 const empty = z.object({}).strict();
 
+/** One session (logon token) of the caller: never the token itself. */
+export const sessionEntry = z
+  .object({
+    device: deviceName,
+    online: z.boolean(),
+    /** The session of the connection that asked. */
+    current: z.boolean(),
+    createdAt: z.number().int(),
+    expiresAt: z.number().int(),
+  })
+  .strict();
+
 export const resultSchemas = {
   'account.create': logonResult,
   logon: logonResult,
@@ -66,8 +78,15 @@ export const resultSchemas = {
     })
     .strict(),
   ping: z.object({ now: z.number() }).strict(),
+  'buddy.block': empty,
+  'buddy.unblock': empty,
+  'buddy.blocked': z.object({ users: z.array(userName) }).strict(),
+  'account.sessions': z.object({ sessions: z.array(sessionEntry) }).strict(),
+  'account.revoke': z.object({ revoked: z.number().int().min(0) }).strict(),
+  'account.password': z.object({ revoked: z.number().int().min(0) }).strict(),
 } as const satisfies Record<RequestType, z.ZodType>;
 
 export type Result<T extends RequestType> = z.infer<(typeof resultSchemas)[T]>;
 export type BuddyEntry = z.infer<typeof buddyEntry>;
 export type StunEndpoint = z.infer<typeof stunEndpoint>;
+export type SessionEntry = z.infer<typeof sessionEntry>;

@@ -5,7 +5,8 @@ import { requireLoggedOn } from './consent.js';
 import type { ServerContext } from './context.js';
 import type { ControlConnection } from './control-connection.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js';
-import { announcePresence } from './presence.js';
+import { announcePresence, deliverToUser } from './presence.js';
+import { armSessionExpiry, endLiveSessions } from './sessions.js';
 import { hashSessionToken, newSessionToken } from './tokens.js';
 
 /** Device name of a logon that did not name its device; the registry makes repeats unique (device-2, …). */
@@ -28,6 +29,9 @@ export async function createAccount(
   req: Request<'account.create'>,
 ): Promise<LogonResult> {
   refuseSecondLogon(conn);
+  if (!ctx.options.registration)
+    throw new ProtocolError('FORBIDDEN', 'registration is closed on this server');
+  await ctx.logonThrottle.accountCreation(conn.registeredAddress.host);
   const hash = await hashPassword(req.password);
   const created = await ctx.store.createAccount({
     user: req.user,
@@ -37,7 +41,14 @@ export async function createAccount(
   });
   if (!created) throw new ProtocolError('USER_EXISTS', `${req.user} exists`);
   ctx.log.info({ user: req.user }, 'account created');
-  return completeLogon(ctx, conn, req.user, await issueToken(ctx, req.user), req.device, req.listen);
+  return completeLogon(
+    ctx,
+    conn,
+    req.user,
+    await issueToken(ctx, req.user, req.device),
+    req.device,
+    req.listen,
+  );
 }
 
 /**
@@ -51,21 +62,28 @@ export async function logon(
   req: Request<'logon'>,
 ): Promise<LogonResult> {
   refuseSecondLogon(conn);
+  const ip = conn.registeredAddress.host;
+  const byPassword = req.password !== undefined;
+  await ctx.logonThrottle.check(req.user, ip, byPassword);
   let token: { token: string; tokenHash: string; expiresAt: number };
   if (req.password !== undefined) {
+    await ctx.logonThrottle.begin(req.user, ip);
     const account = await ctx.store.findAccount(req.user);
     const ok = await verifyPassword(req.password, account ?? DUMMY_PASSWORD_HASH);
     if (!account || !ok) {
       ctx.metrics.logons.inc({ outcome: 'failed' });
+      await ctx.logonThrottle.failed(req.user, ip, true);
       throw authFailed();
     }
-    token = await issueToken(ctx, req.user);
+    await ctx.logonThrottle.succeeded(req.user, ip);
+    token = await issueToken(ctx, req.user, req.device);
   } else {
     const given = req.token ?? '';
     const tokenHash = hashSessionToken(given);
     const record = await ctx.store.findToken(tokenHash);
     if (!record || record.user !== req.user || record.expiresAt <= Date.now()) {
       ctx.metrics.logons.inc({ outcome: 'failed' });
+      await ctx.logonThrottle.failed(req.user, ip, false);
       throw authFailed();
     }
     token = { token: given, tokenHash, expiresAt: record.expiresAt };
@@ -73,12 +91,18 @@ export async function logon(
   return completeLogon(ctx, conn, req.user, token, req.device, req.listen);
 }
 
-async function issueToken(ctx: ServerContext, user: string) {
+async function issueToken(ctx: ServerContext, user: string, device: string | undefined) {
   const token = newSessionToken();
   const tokenHash = hashSessionToken(token);
   const now = Date.now();
   const expiresAt = now + ctx.options.tokenTtlSeconds * 1000;
-  await ctx.store.saveToken({ tokenHash, user, createdAt: now, expiresAt });
+  await ctx.store.saveToken({
+    tokenHash,
+    user,
+    createdAt: now,
+    expiresAt,
+    device: device ?? DEFAULT_DEVICE_NAME,
+  });
   return { token, tokenHash, expiresAt };
 }
 
@@ -111,6 +135,9 @@ async function completeLogon(
   ctx.metrics.logons.inc({ outcome: 'ok' });
   ctx.metrics.devicesOnline.inc();
   ctx.log.info({ user, device: device.device, conn: conn.id }, 'logged on');
+  armSessionExpiry(ctx, conn, token.expiresAt);
+  // The user's other devices hear of every new logon, so a stolen password shows itself.
+  await deliverToUser(ctx, user, { event: 'device.logon', device: device.device }, conn.id);
   if (firstDevice) await announcePresence(ctx, user, true);
   const result: LogonResult = {
     user,
@@ -130,7 +157,11 @@ export async function logoff(
 ): Promise<Result<'logoff'>> {
   const me = requireLoggedOn(conn);
   await logOffDevice(ctx, conn);
-  if (req.revokeToken) await ctx.store.deleteToken(me.tokenHash);
+  if (req.revokeToken) {
+    await ctx.store.deleteToken(me.tokenHash);
+    // Other connections logged on with the same token end now, not at their next logon.
+    await endLiveSessions(ctx, me.user, new Set([me.tokenHash]), 'revoked');
+  }
   return {};
 }
 

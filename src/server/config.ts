@@ -67,8 +67,60 @@ export interface ServerOptions {
   heartbeatSeconds: number;
   /** Time given to clients to read the shutdown event before sockets are cut. */
   shutdownGraceMs: number;
-  /** SOFTWARE attribute of STUN responses. */
+  /** SOFTWARE attribute of STUN responses; empty (the default) sends none, keeping answers small. */
   stunSoftware: string;
+  // Hardening (issue 14): limits an attacker on the open internet meets. Counted in src/server/limits/.
+  /**
+   * Sources (CIDRs) no per-source limit applies to: by default the loopback addresses 127.0.0.1 and ::1,
+   * where a local reverse proxy or the operator's own tools connect from. Empty: every source is limited.
+   */
+  limitExemptSources: string[];
+  /** Open TCP connections to the WebSocket port per source (an IPv4 address or an IPv6 /64). */
+  maxConnectionsPerSource: number;
+  /** Connections, server-wide, that have not finished their WebSocket upgrade; beyond, new ones are cut. */
+  maxPendingUpgrades: number;
+  /** Time a connection has to finish its WebSocket upgrade (slow-loris headers). */
+  upgradeTimeoutSeconds: number;
+  /** Time a control connection has to log on (or create an account) before it is closed. */
+  logonDeadlineSeconds: number;
+  /** Failed password logons of one account within the window before back-off starts. */
+  logonFailuresPerAccount: number;
+  /** Failed logons from one source within the window before back-off starts. */
+  logonFailuresPerSource: number;
+  /** Window over which failed logons are counted. */
+  logonFailureWindowSeconds: number;
+  /** First back-off after the free failures; doubles with each further failure. */
+  logonBackoffSeconds: number;
+  /** Longest back-off. */
+  logonBackoffMaxSeconds: number;
+  /** Accounts one source may create within accountWindowSeconds. */
+  accountsPerSource: number;
+  /** Window of accountsPerSource. */
+  accountWindowSeconds: number;
+  /** account.create is allowed; off: FORBIDDEN, accounts come from the operator (`buddylink server`… tooling). */
+  registration: boolean;
+  /** buddy.request answers an unknown or blocking user exactly as an existing one (`requested`). */
+  enumerationSafe: boolean;
+  /** New buddy requests one user may send within buddyRequestWindowSeconds. */
+  buddyRequestsPerUser: number;
+  /** Window of buddyRequestsPerUser. */
+  buddyRequestWindowSeconds: number;
+  /** After a decline or a withdrawal, the same request is not shown to the target again for this long. */
+  buddyRequestCooloffSeconds: number;
+  /** Relay bytes one user may send within relayQuotaWindowSeconds, over all its sessions (coturn user-quota). */
+  relayUserQuotaBytes: number;
+  /** Window of relayUserQuotaBytes. */
+  relayQuotaWindowSeconds: number;
+  /** A paired relay session with no byte in either direction for this long is closed. */
+  relayIdleSeconds: number;
+  /** Longest life of a relay session (coturn: allocation lifetime); the clients open a new one. */
+  relayMaxLifetimeSeconds: number;
+  /** STUN requests per second per source (an IPv4 address or an IPv6 /64); beyond, dropped. */
+  stunRequestsPerSecond: number;
+  /** STUN burst per source. */
+  stunBurst: number;
+  /** Also send MAPPED-ADDRESS (RFC 3489-era clients without XOR-MAPPED-ADDRESS); off keeps answers small. */
+  stunMappedAddress: boolean;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -100,7 +152,31 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   relaySessionsPerUser: 8,
   heartbeatSeconds: 30,
   shutdownGraceMs: 200,
-  stunSoftware: 'buddylink',
+  stunSoftware: '',
+  limitExemptSources: ['127.0.0.1', '::1'],
+  maxConnectionsPerSource: 128,
+  maxPendingUpgrades: 256,
+  upgradeTimeoutSeconds: 10,
+  logonDeadlineSeconds: 30,
+  logonFailuresPerAccount: 5,
+  logonFailuresPerSource: 20,
+  logonFailureWindowSeconds: 15 * 60,
+  logonBackoffSeconds: 2,
+  logonBackoffMaxSeconds: 15 * 60,
+  accountsPerSource: 5,
+  accountWindowSeconds: 3600,
+  registration: true,
+  enumerationSafe: true,
+  buddyRequestsPerUser: 20,
+  buddyRequestWindowSeconds: 3600,
+  buddyRequestCooloffSeconds: 24 * 3600,
+  relayUserQuotaBytes: 1024 * 1024 * 1024,
+  relayQuotaWindowSeconds: 3600,
+  relayIdleSeconds: 120,
+  relayMaxLifetimeSeconds: 4 * 3600,
+  stunRequestsPerSecond: 50,
+  stunBurst: 200,
+  stunMappedAddress: false,
 };
 
 type OptionKind = 'string' | 'int' | 'bool' | 'list' | 'dir';
@@ -274,6 +350,150 @@ export const OPTION_SPECS: { [K in keyof ServerOptions]: OptionSpec } = {
     kind: 'string',
     description: 'STUN SOFTWARE attribute',
   },
+  limitExemptSources: {
+    flag: '--limit-exempt <cidr...>',
+    env: 'BUDDYLINK_LIMIT_EXEMPT',
+    kind: 'list',
+    description: 'sources no per-source limit applies to (env: comma-separated; "none" for none)',
+  },
+  maxConnectionsPerSource: {
+    flag: '--max-connections-per-source <n>',
+    env: 'BUDDYLINK_MAX_CONNECTIONS_PER_SOURCE',
+    kind: 'int',
+    description: 'TCP connections per IPv4 address or IPv6 /64',
+  },
+  maxPendingUpgrades: {
+    flag: '--max-pending-upgrades <n>',
+    env: 'BUDDYLINK_MAX_PENDING_UPGRADES',
+    kind: 'int',
+    description: 'connections still upgrading, server-wide',
+  },
+  upgradeTimeoutSeconds: {
+    flag: '--upgrade-timeout <seconds>',
+    env: 'BUDDYLINK_UPGRADE_TIMEOUT',
+    kind: 'int',
+    description: 'time to finish the WebSocket upgrade',
+  },
+  logonDeadlineSeconds: {
+    flag: '--logon-deadline <seconds>',
+    env: 'BUDDYLINK_LOGON_DEADLINE',
+    kind: 'int',
+    description: 'time to log on before the connection is closed',
+  },
+  logonFailuresPerAccount: {
+    flag: '--logon-failures-per-account <n>',
+    env: 'BUDDYLINK_LOGON_FAILURES_PER_ACCOUNT',
+    kind: 'int',
+    description: 'failed logons per account before back-off',
+  },
+  logonFailuresPerSource: {
+    flag: '--logon-failures-per-source <n>',
+    env: 'BUDDYLINK_LOGON_FAILURES_PER_SOURCE',
+    kind: 'int',
+    description: 'failed logons per source before back-off',
+  },
+  logonFailureWindowSeconds: {
+    flag: '--logon-failure-window <seconds>',
+    env: 'BUDDYLINK_LOGON_FAILURE_WINDOW',
+    kind: 'int',
+    description: 'window of failed logons',
+  },
+  logonBackoffSeconds: {
+    flag: '--logon-backoff <seconds>',
+    env: 'BUDDYLINK_LOGON_BACKOFF',
+    kind: 'int',
+    description: 'first back-off, doubling',
+  },
+  logonBackoffMaxSeconds: {
+    flag: '--logon-backoff-max <seconds>',
+    env: 'BUDDYLINK_LOGON_BACKOFF_MAX',
+    kind: 'int',
+    description: 'longest back-off',
+  },
+  accountsPerSource: {
+    flag: '--accounts-per-source <n>',
+    env: 'BUDDYLINK_ACCOUNTS_PER_SOURCE',
+    kind: 'int',
+    description: 'accounts one source may create per window',
+  },
+  accountWindowSeconds: {
+    flag: '--account-window <seconds>',
+    env: 'BUDDYLINK_ACCOUNT_WINDOW',
+    kind: 'int',
+    description: 'window of accounts per source',
+  },
+  registration: {
+    flag: '--no-registration',
+    env: 'BUDDYLINK_REGISTRATION',
+    kind: 'bool',
+    description: 'refuse account.create (closed registration)',
+  },
+  enumerationSafe: {
+    flag: '--no-enumeration-safe',
+    env: 'BUDDYLINK_ENUMERATION_SAFE',
+    kind: 'bool',
+    description: 'tell a requester that a user does not exist',
+  },
+  buddyRequestsPerUser: {
+    flag: '--buddy-requests-per-user <n>',
+    env: 'BUDDYLINK_BUDDY_REQUESTS_PER_USER',
+    kind: 'int',
+    description: 'buddy requests per user per window',
+  },
+  buddyRequestWindowSeconds: {
+    flag: '--buddy-request-window <seconds>',
+    env: 'BUDDYLINK_BUDDY_REQUEST_WINDOW',
+    kind: 'int',
+    description: 'window of buddy requests',
+  },
+  buddyRequestCooloffSeconds: {
+    flag: '--buddy-request-cooloff <seconds>',
+    env: 'BUDDYLINK_BUDDY_REQUEST_COOLOFF',
+    kind: 'int',
+    description: 'quiet time after a decline or withdrawal',
+  },
+  relayUserQuotaBytes: {
+    flag: '--relay-user-quota <bytes>',
+    env: 'BUDDYLINK_RELAY_USER_QUOTA',
+    kind: 'int',
+    description: 'relay bytes per user per window',
+  },
+  relayQuotaWindowSeconds: {
+    flag: '--relay-quota-window <seconds>',
+    env: 'BUDDYLINK_RELAY_QUOTA_WINDOW',
+    kind: 'int',
+    description: 'window of the relay quota',
+  },
+  relayIdleSeconds: {
+    flag: '--relay-idle <seconds>',
+    env: 'BUDDYLINK_RELAY_IDLE',
+    kind: 'int',
+    description: 'idle relay session timeout',
+  },
+  relayMaxLifetimeSeconds: {
+    flag: '--relay-max-lifetime <seconds>',
+    env: 'BUDDYLINK_RELAY_MAX_LIFETIME',
+    kind: 'int',
+    description: 'longest relay session',
+  },
+  stunRequestsPerSecond: {
+    flag: '--stun-requests-per-second <n>',
+    env: 'BUDDYLINK_STUN_REQUESTS_PER_SECOND',
+    kind: 'int',
+    description: 'STUN requests per second per source',
+  },
+  stunBurst: {
+    flag: '--stun-burst <n>',
+    env: 'BUDDYLINK_STUN_BURST',
+    kind: 'int',
+    description: 'STUN burst per source',
+  },
+  stunMappedAddress: {
+    flag: '--stun-mapped-address',
+    env: 'BUDDYLINK_STUN_MAPPED_ADDRESS',
+    kind: 'bool',
+    description: 'also send MAPPED-ADDRESS (old clients)',
+  },
 };
 
 const port = z.number().int().min(0).max(65535);
@@ -311,6 +531,30 @@ const optionsSchema = z
     heartbeatSeconds: z.number().positive(),
     shutdownGraceMs: z.number().int().min(0),
     stunSoftware: z.string().max(127),
+    limitExemptSources: z.array(cidr),
+    maxConnectionsPerSource: count,
+    maxPendingUpgrades: count,
+    upgradeTimeoutSeconds: z.number().positive(),
+    logonDeadlineSeconds: z.number().positive(),
+    logonFailuresPerAccount: count,
+    logonFailuresPerSource: count,
+    logonFailureWindowSeconds: z.number().positive(),
+    logonBackoffSeconds: z.number().positive(),
+    logonBackoffMaxSeconds: z.number().positive(),
+    accountsPerSource: count,
+    accountWindowSeconds: z.number().positive(),
+    registration: z.boolean(),
+    enumerationSafe: z.boolean(),
+    buddyRequestsPerUser: count,
+    buddyRequestWindowSeconds: z.number().positive(),
+    buddyRequestCooloffSeconds: z.number().min(0),
+    relayUserQuotaBytes: count,
+    relayQuotaWindowSeconds: z.number().positive(),
+    relayIdleSeconds: z.number().positive(),
+    relayMaxLifetimeSeconds: z.number().positive(),
+    stunRequestsPerSecond: z.number().positive(),
+    stunBurst: count,
+    stunMappedAddress: z.boolean(),
   })
   .strict()
   .refine((o) => o.maxFrameBytes >= o.maxMessageBytes, 'maxFrameBytes must be at least maxMessageBytes');
@@ -357,7 +601,7 @@ export function parseOptionText(kind: OptionKind, text: string, name: string): u
       return text
         .split(',')
         .map((s) => s.trim())
-        .filter((s) => s !== '');
+        .filter((s) => s !== '' && s !== 'none');
   }
 }
 

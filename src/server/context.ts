@@ -4,6 +4,8 @@ import type { OnlineRegistry } from '../store/online.js';
 import type { Store } from '../store/store.js';
 import type { ServerOptions } from './config.js';
 import type { ControlConnection } from './control-connection.js';
+import type { LimitCounters } from './limits/counters.js';
+import type { LogonThrottle } from './limits/logon-throttle.js';
 import type { Logger } from './log.js';
 import type { ServerMetrics } from './metrics.js';
 import type { RelayHub } from './relay-hub.js';
@@ -17,6 +19,8 @@ export interface ServerContext {
   readonly log: Logger;
   readonly metrics: ServerMetrics;
   readonly trustedProxies: BlockList;
+  /** Sources no per-source limit applies to (limitExemptSources). */
+  readonly limitExempt: BlockList;
   /** Hides a client IP before it may be logged. */
   readonly addressTag: (ip: string) => string;
   /** This node's control connections by id: where events for an online device are written. */
@@ -26,4 +30,7 @@ export interface ServerContext {
   readonly lifecycle: { shuttingDown: boolean };
   /** Where this server's STUN answers, for the logon result; filled once the STUN socket is bound. */
   readonly stunEndpoints: StunEndpoint[];
+  /** Per-user, per-account and per-source counters (src/server/limits/), shareable between nodes. */
+  readonly limits: LimitCounters;
+  readonly logonThrottle: LogonThrottle;
 }

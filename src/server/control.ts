@@ -31,10 +31,19 @@ export function serveControlConnection(
   const { options, metrics, log } = ctx;
   const conn = new ControlConnection(socket, registeredAddress);
   const requests = new TokenBucket(options.messageBurst, options.messagesPerSecond);
+  // Replies to offers this device was sent (answers, declines) come from their own bucket: a buddy's
+  // offers must not use up this client's request limit and get it disconnected (issue 14, row 1).
+  const replies = new TokenBucket(options.messageBurst, options.messagesPerSecond);
   const strikes = new TokenBucket(options.abuseStrikes, options.abuseForgivenPerSecond);
   const queue: Request[] = [];
   let running = false;
   const connLog = log.child({ conn: conn.id });
+
+  // A connection that never logs on holds a descriptor for nothing: it gets logonDeadlineSeconds.
+  const logonDeadline = setTimeout(() => {
+    if (!conn.identity && !conn.closed) conn.close(CLOSE_CODES.policyViolation, 'log on in time');
+  }, options.logonDeadlineSeconds * 1000);
+  logonDeadline.unref();
 
   ctx.connections.set(conn.id, conn);
   metrics.connections.inc();
@@ -79,6 +88,7 @@ export function serveControlConnection(
     if (!requests.tryTake()) return refuse(readId(text), 'RATE_LIMITED', 'too many requests');
     const parsed = parseRequest(text);
     if (!parsed.ok) return refuse(parsed.id, parsed.error.code, parsed.error.message);
+    if (isReplyToOffer(ctx, conn, parsed.request) && replies.tryTake()) requests.giveBack();
     const pending = queue.length + (running ? 1 : 0);
     if (pending >= options.maxPending)
       return refuse(parsed.request.id, 'RATE_LIMITED', 'too many pending requests');
@@ -94,6 +104,7 @@ export function serveControlConnection(
   });
 
   socket.on('close', () => {
+    clearTimeout(logonDeadline);
     conn.markClosed();
     queue.length = 0;
     ctx.connections.delete(conn.id);
@@ -103,6 +114,13 @@ export function serveControlConnection(
       connLog.error({ err: describeError(err) }, 'logoff after close failed'),
     );
   });
+}
+
+/** A signal answer or abort in a session whose offer this connection received. */
+function isReplyToOffer(ctx: ServerContext, conn: ControlConnection, request: Request): boolean {
+  if (request.type !== 'signal' || request.body.purpose === 'offer' || !conn.identity) return false;
+  const me = conn.identity.user;
+  return ctx.signalRoutes.deviceOf(me, request.to, request.body.session, me) === conn.id;
 }
 
 /** The id of a frame that will be refused before full validation; null when unreadable. */

@@ -11,6 +11,10 @@ import { serveControlConnection } from './control.js';
 import { CLOSE_CODES } from './control-connection.js';
 import { startHeartbeat } from './heartbeat.js';
 import { createOpsServer } from './http.js';
+import { ConnectionGuard } from './limits/connection-guard.js';
+import { LogonThrottle } from './limits/logon-throttle.js';
+import { MemoryCounters } from './limits/memory-counters.js';
+import { stunAdmission } from './limits/stun-admission.js';
 import { closeTcp, listenTcp, urlHost } from './listen.js';
 import { createAddressTagger, createLogger } from './log.js';
 import { ServerMetrics } from './metrics.js';
@@ -50,6 +54,9 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   const lifecycle = { shuttingDown: false };
   // This process alone writes its SQLite database, so accepted relations may be cached (consent check).
   const store = new RelationCachingStore(openSqliteStore(options.dataDir));
+  const limits = new MemoryCounters();
+  const addressTag = createAddressTagger();
+  const limitExempt = trustedProxies(options.limitExemptSources);
   const ctx: ServerContext = {
     options,
     store,
@@ -57,20 +64,32 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     log,
     metrics,
     trustedProxies: trustedProxies(options.trustProxy),
-    addressTag: createAddressTagger(),
+    limitExempt,
+    addressTag,
     connections: new Map(),
     signalRoutes: new SignalRoutes(),
-    relay: new RelayHub(options, metrics, log),
+    relay: new RelayHub(options, metrics, log, limits),
     lifecycle,
     stunEndpoints: [],
+    limits,
+    logonThrottle: new LogonThrottle(limits, options, log, addressTag, limitExempt, (limit) =>
+      metrics.limited.inc({ limit }),
+    ),
   };
+  const guard = new ConnectionGuard(options, [ctx.trustedProxies, limitExempt], (limit) =>
+    metrics.limited.inc({ limit }),
+  );
 
   const controlWss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes });
   const relayWss = new WebSocketServer({ noServer: true, maxPayload: options.relayMaxFrameBytes });
   const wsServer = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('WebSocket only\n');
   });
-  wsServer.on('upgrade', (req, socket, head) => routeUpgrade(ctx, controlWss, relayWss, req, socket, head));
+  guard.attach(wsServer);
+  wsServer.on('upgrade', (req, socket, head) => {
+    guard.upgraded(req.socket);
+    routeUpgrade(ctx, controlWss, relayWss, req, socket, head);
+  });
   const opsServer = createOpsServer(metrics, lifecycle);
   const stopHeartbeats = [
     startHeartbeat(controlWss, options.heartbeatSeconds),
@@ -94,6 +113,8 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       ...(options.stunAlternate ? { alternatePort: alternateStunPort(options) } : {}),
       software: options.stunSoftware,
       onBinding: (outcome) => metrics.stunRequests.inc({ outcome }),
+      admit: stunAdmission(options, limitExempt),
+      mappedAddress: options.stunMappedAddress,
     });
     opened.push(() => stun.close());
     // Bound before the first logon can complete: a logon needs a WebSocket round trip and a hash.

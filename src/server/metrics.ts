@@ -37,7 +37,7 @@ export class ServerMetrics {
   });
   readonly stunRequests = new Counter({
     name: 'buddylink_stun_requests_total',
-    help: 'STUN packets received, by outcome (answered or dropped)',
+    help: 'STUN packets received, by outcome (answered, dropped, or limited per source)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -55,6 +55,14 @@ export class ServerMetrics {
     name: 'buddylink_errors_total',
     help: 'Error replies sent, by code',
     labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  /** Issue 14: what each limit refused, so an operator sees an attack (and a limit set too low). */
+  readonly limited = new Counter({
+    name: 'buddylink_limited_total',
+    help: 'Refusals by limit: connections-per-source, pending-upgrades, logon-backoff, account-creation, buddy-requests, relay-quota',
+    labelNames: ['limit'] as const,
     registers: [this.registry],
   });
 

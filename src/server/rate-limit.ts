@@ -23,6 +23,11 @@ export class TokenBucket {
     return true;
   }
 
+  /** Returns `n` tokens taken for something that turned out not to count (never above capacity). */
+  giveBack(n = 1): void {
+    this.#tokens = Math.min(this.capacity, this.#tokens + n);
+  }
+
   /**
    * Takes `n` tokens even into debt and returns the milliseconds until the bucket is out of debt again:
    * a stream that must not lose bytes (the relay) waits instead of dropping.

@@ -3,6 +3,7 @@ import type { RawData, WebSocket } from 'ws';
 import { ProtocolError } from '../protocol/errors.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { ServerOptions } from './config.js';
+import { type LimitCounters, limitKey } from './limits/counters.js';
 import type { Logger } from './log.js';
 import type { ServerMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limit.js';
@@ -23,6 +24,9 @@ export const RELAY_CLOSE = {
   early: { code: 1008, reason: 'BAD_REQUEST: data before relay.paired' },
   buddyRemoved: { code: 4003, reason: 'NOT_BUDDY: buddy removed' },
   limit: { code: 4008, reason: 'RELAY_LIMIT: session byte cap reached' },
+  quota: { code: 4009, reason: 'RELAY_LIMIT: user byte quota reached' },
+  idle: { code: 4012, reason: 'RELAY_LIMIT: idle' },
+  lifetime: { code: 4013, reason: 'RELAY_LIMIT: maximum lifetime reached' },
   expired: { code: 4010, reason: 'ticket expired before the buddy joined' },
   replaced: { code: 4011, reason: 'replaced by a newer relay.open' },
 } as const;
@@ -45,6 +49,12 @@ interface Side {
 interface RelaySession {
   key: string;
   users: [string, string];
+  /** Who asked first: the session counts against this user's relaySessionsPerUser only. */
+  opener: string;
+  /** performance.now() of the last frame either way, for the idle timeout. */
+  lastActivity: number;
+  idleTimer?: NodeJS.Timeout;
+  lifetimeTimer?: NodeJS.Timeout;
   sides: Map<string, Side>;
   paired: boolean;
   bytes: number;
@@ -69,6 +79,8 @@ export class RelayHub {
     private readonly options: ServerOptions,
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
+    /** Per-user byte quota over a window, shared between nodes where the counters are. */
+    private readonly limits?: LimitCounters,
   ) {}
 
   /** Issues `user`'s ticket for the relay session with `buddy`; consent is checked by the caller. */
@@ -86,6 +98,8 @@ export class RelayHub {
       session = {
         key,
         users: [user, buddy],
+        opener: user,
+        lastActivity: performance.now(),
         sides: new Map(),
         paired: false,
         bytes: 0,
@@ -134,6 +148,7 @@ export class RelayHub {
     if (session.sides.size === 2 && sockets.every((s) => s !== undefined)) {
       session.paired = true;
       clearTimeout(session.expiry);
+      this.#armLimits(session);
       for (const s of sockets) s?.send(RELAY_PAIRED_FRAME);
       this.log.debug({ users: session.users }, 'relay paired');
     }
@@ -163,6 +178,8 @@ export class RelayHub {
       return;
     }
     session.bytes += chunk.length;
+    session.lastActivity = performance.now();
+    this.#countQuota(session, from.user, chunk.length);
     from.held.push(chunk);
     this.#flush(session, from);
   }
@@ -206,11 +223,50 @@ export class RelayHub {
     session.expiry.unref();
   }
 
+  /** Whether `user` has relay bytes left in the current quota window (checked at relay.open). */
+  async hasQuota(user: string): Promise<boolean> {
+    if (!this.limits) return true;
+    const used = await this.limits.add(quotaKey(user), 0, this.options.relayQuotaWindowSeconds * 1000);
+    return used < this.options.relayUserQuotaBytes;
+  }
+
+  /** Bytes a user sends count against its quota over all its sessions; past it, this session ends. */
+  #countQuota(session: RelaySession, user: string, bytes: number): void {
+    if (!this.limits) return;
+    void this.limits.add(quotaKey(user), bytes, this.options.relayQuotaWindowSeconds * 1000).then(
+      (total) => {
+        if (total > this.options.relayUserQuotaBytes && this.#sessions.get(session.key) === session) {
+          this.metrics.limited.inc({ limit: 'relay-quota' });
+          this.#end(session, RELAY_CLOSE.quota);
+        }
+      },
+      () => {},
+    );
+  }
+
+  /** Idle timeout and maximum lifetime (coturn's allocation lifetime), from pairing on. */
+  #armLimits(session: RelaySession): void {
+    const idleMs = this.options.relayIdleSeconds * 1000;
+    const checkIdle = (): void => {
+      const quiet = performance.now() - session.lastActivity;
+      if (quiet >= idleMs) this.#end(session, RELAY_CLOSE.idle);
+      else session.idleTimer = setTimeout(checkIdle, idleMs - quiet + 5).unref();
+    };
+    session.lastActivity = performance.now();
+    session.idleTimer = setTimeout(checkIdle, idleMs + 5).unref();
+    session.lifetimeTimer = setTimeout(
+      () => this.#end(session, RELAY_CLOSE.lifetime),
+      this.options.relayMaxLifetimeSeconds * 1000,
+    ).unref();
+  }
+
   #end(session: RelaySession, why: Close): void {
     if (this.#sessions.get(session.key) !== session) return;
     this.#sessions.delete(session.key);
     this.metrics.relaySessions.dec();
     clearTimeout(session.expiry);
+    clearTimeout(session.idleTimer);
+    clearTimeout(session.lifetimeTimer);
     for (const side of session.sides.values()) {
       this.#tickets.delete(side.ticket);
       clearTimeout(side.rateTimer);
@@ -232,10 +288,15 @@ export class RelayHub {
 
   #sessionsOf(user: string): number {
     let n = 0;
-    // Only sessions the user asked for: a buddy cannot use up someone else's quota.
-    for (const s of this.#sessions.values()) if (s.sides.has(user)) n++;
+    // Only sessions the user opened: joining a buddy's session is free, so a buddy's offers (which the
+    // user's client answers by joining) cannot use up the user's own sessions.
+    for (const s of this.#sessions.values()) if (s.opener === user) n++;
     return n;
   }
+}
+
+function quotaKey(user: string): string {
+  return limitKey('relay-bytes', user);
 }
 
 function pairKey(a: string, b: string): string {

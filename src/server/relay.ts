@@ -14,6 +14,10 @@ export async function openRelay(
 ): Promise<Result<'relay.open'>> {
   if (!ctx.options.relay) throw new ProtocolError('FORBIDDEN', 'this server does not relay (--no-relay)');
   const { me } = await requireOnlineBuddy(ctx, conn, req.buddy);
+  if (!(await ctx.relay.hasQuota(me.user))) {
+    ctx.metrics.limited.inc({ limit: 'relay-quota' });
+    throw new ProtocolError('RELAY_LIMIT', 'relay quota used up for now; try later');
+  }
   const ticket = ctx.relay.open(me.user, req.buddy, req.session);
   const budget = { bytes: ctx.options.relayMaxBytes, bytesPerSecond: ctx.options.relayBytesPerSecond };
   return { ticket, path: `${RELAY_PATH_PREFIX}${ticket}`, budget };

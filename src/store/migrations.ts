@@ -42,4 +42,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX buddy_relations_hi ON buddy_relations(user_hi);
     `,
   },
+  {
+    version: 2,
+    name: 'block list; the device a session token was issued to',
+    sql: `
+      CREATE TABLE blocks (
+        user TEXT NOT NULL REFERENCES accounts(user) ON DELETE CASCADE,
+        blocked TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user, blocked)
+      ) STRICT;
+      ALTER TABLE session_tokens ADD COLUMN device TEXT;
+      CREATE INDEX session_tokens_user ON session_tokens(user);
+    `,
+  },
 ];

@@ -89,6 +89,30 @@ export class RelationCachingStore implements Store {
     return this.#inner.deleteExpiredTokens(now);
   }
 
+  updatePassword(user: string, hash: Pick<Account, 'passwordHash' | 'salt' | 'kdf'>): Promise<boolean> {
+    return this.#inner.updatePassword(user, hash);
+  }
+
+  tokensOf(user: string): Promise<SessionTokenRecord[]> {
+    return this.#inner.tokensOf(user);
+  }
+
+  putBlock(user: string, blocked: string, createdAt: number): Promise<void> {
+    return this.#inner.putBlock(user, blocked, createdAt);
+  }
+
+  deleteBlock(user: string, blocked: string): Promise<boolean> {
+    return this.#inner.deleteBlock(user, blocked);
+  }
+
+  isBlocked(user: string, blocked: string): Promise<boolean> {
+    return this.#inner.isBlocked(user, blocked);
+  }
+
+  blocksOf(user: string): Promise<string[]> {
+    return this.#inner.blocksOf(user);
+  }
+
   close(): Promise<void> {
     this.#accepted.clear();
     return this.#inner.close();

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
@@ -21,6 +21,7 @@ interface TokenRow {
   user: string;
   created_at: number;
   expires_at: number;
+  device: string | null;
 }
 
 interface RelationRow {
@@ -37,13 +38,26 @@ interface RelationRow {
  */
 export function openSqliteStore(dataDir: string | null): Store {
   const inMemory = dataDir === null || dataDir === ':memory:';
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  if (!inMemory) prepareFiles(dataDir);
   const db = new Database(inMemory ? ':memory:' : join(dataDir, DATABASE_FILE));
   if (!inMemory) db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
   return new SqliteStore(db);
+}
+
+/**
+ * The database holds password hashes and the buddy graph: no other local user may read it. The data
+ * directory is created 0700 and the database file 0600 before SQLite opens it (SQLite gives its -wal and
+ * -shm files the database's mode); a database left 0644 by an older server is tightened. An existing
+ * directory is left as the operator made it (it may be shared), since the files in it are what matter.
+ */
+function prepareFiles(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = join(dataDir, DATABASE_FILE);
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
 }
 
 function migrate(db: Database.Database): void {
@@ -83,6 +97,17 @@ function toRelation(row: RelationRow): BuddyRelation {
   return { requester: row.requester, target, state: row.state, createdAt: row.created_at };
 }
 
+function toToken(row: TokenRow): SessionTokenRecord {
+  const record: SessionTokenRecord = {
+    tokenHash: row.token_hash,
+    user: row.user,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+  if (row.device !== null) record.device = row.device;
+  return record;
+}
+
 class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #insertAccount;
@@ -95,6 +120,12 @@ class SqliteStore implements Store {
   readonly #upsertRelation;
   readonly #deleteRelation;
   readonly #selectRelationsOf;
+  readonly #updatePassword;
+  readonly #selectTokensOf;
+  readonly #insertBlock;
+  readonly #deleteBlock;
+  readonly #selectBlock;
+  readonly #selectBlocksOf;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -104,7 +135,8 @@ class SqliteStore implements Store {
     );
     this.#selectAccount = db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE user = ?');
     this.#insertToken = db.prepare(
-      'INSERT OR REPLACE INTO session_tokens (token_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)',
+      `INSERT OR REPLACE INTO session_tokens (token_hash, user, created_at, expires_at, device)
+       VALUES (?, ?, ?, ?, ?)`,
     );
     this.#selectToken = db.prepare<[string], TokenRow>('SELECT * FROM session_tokens WHERE token_hash = ?');
     this.#deleteToken = db.prepare('DELETE FROM session_tokens WHERE token_hash = ?');
@@ -119,6 +151,22 @@ class SqliteStore implements Store {
     this.#deleteRelation = db.prepare('DELETE FROM buddy_relations WHERE user_lo = ? AND user_hi = ?');
     this.#selectRelationsOf = db.prepare<[string, string], RelationRow>(
       'SELECT * FROM buddy_relations WHERE user_lo = ? OR user_hi = ? ORDER BY created_at',
+    );
+    this.#updatePassword = db.prepare(
+      'UPDATE accounts SET password_hash = ?, salt = ?, kdf = ? WHERE user = ?',
+    );
+    this.#selectTokensOf = db.prepare<[string], TokenRow>(
+      'SELECT * FROM session_tokens WHERE user = ? ORDER BY created_at',
+    );
+    this.#insertBlock = db.prepare(
+      'INSERT INTO blocks (user, blocked, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.#deleteBlock = db.prepare('DELETE FROM blocks WHERE user = ? AND blocked = ?');
+    this.#selectBlock = db.prepare<[string, string], { one: number }>(
+      'SELECT 1 AS one FROM blocks WHERE user = ? AND blocked = ?',
+    );
+    this.#selectBlocksOf = db.prepare<[string], { blocked: string }>(
+      'SELECT blocked FROM blocks WHERE user = ? ORDER BY created_at',
     );
   }
 
@@ -148,18 +196,36 @@ class SqliteStore implements Store {
   }
 
   async saveToken(r: SessionTokenRecord): Promise<void> {
-    this.#insertToken.run(r.tokenHash, r.user, r.createdAt, r.expiresAt);
+    this.#insertToken.run(r.tokenHash, r.user, r.createdAt, r.expiresAt, r.device ?? null);
   }
 
   async findToken(tokenHash: string): Promise<SessionTokenRecord | undefined> {
     const row = this.#selectToken.get(tokenHash);
-    if (!row) return undefined;
-    return {
-      tokenHash: row.token_hash,
-      user: row.user,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-    };
+    return row ? toToken(row) : undefined;
+  }
+
+  async tokensOf(user: string): Promise<SessionTokenRecord[]> {
+    return this.#selectTokensOf.all(user).map(toToken);
+  }
+
+  async updatePassword(user: string, h: Pick<Account, 'passwordHash' | 'salt' | 'kdf'>): Promise<boolean> {
+    return this.#updatePassword.run(h.passwordHash, h.salt, kdfText(h.kdf), user).changes === 1;
+  }
+
+  async putBlock(user: string, blocked: string, createdAt: number): Promise<void> {
+    this.#insertBlock.run(user, blocked, createdAt);
+  }
+
+  async deleteBlock(user: string, blocked: string): Promise<boolean> {
+    return this.#deleteBlock.run(user, blocked).changes === 1;
+  }
+
+  async isBlocked(user: string, blocked: string): Promise<boolean> {
+    return this.#selectBlock.get(user, blocked) !== undefined;
+  }
+
+  async blocksOf(user: string): Promise<string[]> {
+    return this.#selectBlocksOf.all(user).map((r) => r.blocked);
   }
 
   async deleteToken(tokenHash: string): Promise<void> {

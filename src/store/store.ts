@@ -31,6 +31,8 @@ export interface SessionTokenRecord {
   user: string;
   createdAt: number;
   expiresAt: number;
+  /** The device the token was issued to (its logon's device name); absent for tokens of older servers. */
+  device?: string;
 }
 
 /** `pending` until the target accepts; a declined or removed relation is deleted, not marked. */
@@ -48,6 +50,8 @@ export interface AccountStore {
   /** False when the user already exists. */
   createAccount(account: Account): Promise<boolean>;
   findAccount(user: string): Promise<Account | undefined>;
+  /** Replaces the password hash; false when the user does not exist. */
+  updatePassword(user: string, hash: Pick<Account, 'passwordHash' | 'salt' | 'kdf'>): Promise<boolean>;
 }
 
 export interface TokenStore {
@@ -56,6 +60,17 @@ export interface TokenStore {
   deleteToken(tokenHash: string): Promise<void>;
   /** Removes tokens that expired before `now`; returns how many. */
   deleteExpiredTokens(now: number): Promise<number>;
+  /** Every token of `user` (expired ones too, until swept). */
+  tokensOf(user: string): Promise<SessionTokenRecord[]>;
+}
+
+/** XEP-0191-like block lists: `user` blocks `blocked` (who need not be an account). */
+export interface BlockStore {
+  putBlock(user: string, blocked: string, createdAt: number): Promise<void>;
+  /** False when there was no such block. */
+  deleteBlock(user: string, blocked: string): Promise<boolean>;
+  isBlocked(user: string, blocked: string): Promise<boolean>;
+  blocksOf(user: string): Promise<string[]>;
 }
 
 export interface BuddyStore {
@@ -69,6 +84,6 @@ export interface BuddyStore {
   relationsOf(user: string): Promise<BuddyRelation[]>;
 }
 
-export interface Store extends AccountStore, TokenStore, BuddyStore {
+export interface Store extends AccountStore, TokenStore, BuddyStore, BlockStore {
   close(): Promise<void>;
 }

@@ -55,8 +55,12 @@ export class BindingResponder {
   private readonly ipv4Template: Buffer;
   private readonly ipv6Template: Buffer;
 
-  constructor(software: string, alternate?: AlternateSocket) {
+  /** Whether answers carry MAPPED-ADDRESS besides XOR-MAPPED-ADDRESS (RFC 3489-era readers). */
+  private readonly mapped: boolean;
+
+  constructor(software: string, alternate?: AlternateSocket, mappedAddress = true) {
     this.software = software;
+    this.mapped = mappedAddress;
     this.alternate = alternate;
     if (software === '') {
       this.softwareTlv = Buffer.alloc(0);
@@ -67,8 +71,18 @@ export class BindingResponder {
       this.softwareTlv.writeUInt16BE(value.length, 2);
       this.softwareTlv.set(value, ATTRIBUTE_HEADER_LENGTH);
     }
-    this.ipv4Template = BindingResponder.answerTemplate(4, this.softwareTlv, otherAddressTlv(alternate, 4));
-    this.ipv6Template = BindingResponder.answerTemplate(16, this.softwareTlv, otherAddressTlv(alternate, 6));
+    this.ipv4Template = BindingResponder.answerTemplate(
+      4,
+      this.softwareTlv,
+      otherAddressTlv(alternate, 4),
+      mappedAddress,
+    );
+    this.ipv6Template = BindingResponder.answerTemplate(
+      16,
+      this.softwareTlv,
+      otherAddressTlv(alternate, 6),
+      mappedAddress,
+    );
   }
 
   /**
@@ -142,10 +156,12 @@ export class BindingResponder {
     const address = this.lastAddress;
     for (let i = 0; i < addressLength; i++) out[28 + i] = address[i]! ^ request[4 + i]!;
     // MAPPED-ADDRESS right after it (§14.1), in the clear.
-    const mapped = 28 + addressLength;
-    out[mapped + 6] = port >>> 8;
-    out[mapped + 7] = port & 0xff;
-    for (let i = 0; i < addressLength; i++) out[mapped + 8 + i] = address[i]!;
+    if (this.mapped) {
+      const mapped = 28 + addressLength;
+      out[mapped + 6] = port >>> 8;
+      out[mapped + 7] = port & 0xff;
+      for (let i = 0; i < addressLength; i++) out[mapped + 8 + i] = address[i]!;
+    }
     const fingerprintAt = template.length - FINGERPRINT_LENGTH;
     out.writeUInt32BE(fingerprintOf(out, fingerprintAt), fingerprintAt + 4);
     return out;
@@ -155,14 +171,27 @@ export class BindingResponder {
    * Everything of a success answer that does not depend on the request: type, length, headers,
    * OTHER-ADDRESS, SOFTWARE.
    */
-  private static answerTemplate(addressLength: 4 | 16, softwareTlv: Buffer, otherTlv: Buffer): Buffer {
+  private static answerTemplate(
+    addressLength: 4 | 16,
+    softwareTlv: Buffer,
+    otherTlv: Buffer,
+    mapped: boolean,
+  ): Buffer {
     const addressTlv = ATTRIBUTE_HEADER_LENGTH + 4 + addressLength;
-    const total = HEADER_LENGTH + 2 * addressTlv + otherTlv.length + softwareTlv.length + FINGERPRINT_LENGTH;
+    const addressTypes = mapped
+      ? [AttributeType.xorMappedAddress, AttributeType.mappedAddress]
+      : [AttributeType.xorMappedAddress];
+    const total =
+      HEADER_LENGTH +
+      addressTypes.length * addressTlv +
+      otherTlv.length +
+      softwareTlv.length +
+      FINGERPRINT_LENGTH;
     const template = Buffer.alloc(total);
     template.writeUInt16BE(BINDING_SUCCESS_RESPONSE, 0);
     template.writeUInt16BE(total - HEADER_LENGTH, 2);
     let offset = HEADER_LENGTH;
-    for (const type of [AttributeType.xorMappedAddress, AttributeType.mappedAddress]) {
+    for (const type of addressTypes) {
       template.writeUInt16BE(type, offset);
       template.writeUInt16BE(4 + addressLength, offset + 2);
       template[offset + 5] = addressLength === 4 ? AddressFamily.ipv4 : AddressFamily.ipv6;

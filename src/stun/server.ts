@@ -25,7 +25,11 @@ export interface StunServerOptions {
   software?: string;
   /** A second port on the same host for NAT behaviour discovery (RFC 5780); 0 picks a free one. */
   alternatePort?: number;
-  onBinding?: (outcome: 'answered' | 'dropped') => void;
+  onBinding?: (outcome: 'answered' | 'dropped' | 'limited') => void;
+  /** Per-source admission (a token bucket per source): false drops the datagram unanswered. */
+  admit?: (ip: string) => boolean;
+  /** Also send MAPPED-ADDRESS (RFC 3489-era readers); without it, answers stay as small as they can. */
+  mappedAddress?: boolean;
 }
 
 export interface StunServer {
@@ -65,6 +69,8 @@ function boundPort(socket: UdpSocket): { host: string; port: number } {
 export async function startStunServer(options: StunServerOptions): Promise<StunServer> {
   const software = options.software ?? STUN_DEFAULTS.software;
   const onBinding = options.onBinding;
+  const admit = options.admit;
+  const mapped = options.mappedAddress ?? true;
   const primary = await bindSocket(options.host, options.port);
   let alternate: UdpSocket | undefined;
   if (options.alternatePort !== undefined) {
@@ -80,6 +86,10 @@ export async function startStunServer(options: StunServerOptions): Promise<StunS
 
   const serve = (socket: UdpSocket, responder: BindingResponder, sibling: UdpSocket | undefined) => {
     socket.on('message', (packet, remote) => {
+      if (admit && !admit(remote.host)) {
+        onBinding?.('limited');
+        return;
+      }
       const answer = responder.answer(packet, remote.host, remote.port);
       if (answer === null) {
         onBinding?.('dropped');
@@ -91,8 +101,8 @@ export async function startStunServer(options: StunServerOptions): Promise<StunS
       onBinding?.('answered');
     });
   };
-  serve(primary, new BindingResponder(software, other), alternate);
-  if (alternate) serve(alternate, new BindingResponder(software, main), primary);
+  serve(primary, new BindingResponder(software, other, mapped), alternate);
+  if (alternate) serve(alternate, new BindingResponder(software, main, mapped), primary);
 
   let closed: Promise<void> | undefined;
   return {

@@ -129,7 +129,7 @@ function decodeOrTyped(packet: Buffer): void {
 }
 
 test('the server drops fuzzed packets silently and keeps answering Binding requests', async () => {
-  const outcomes = { answered: 0, dropped: 0 };
+  const outcomes = { answered: 0, dropped: 0, limited: 0 };
   const server = await startStunServer({ host: '127.0.0.1', port: 0, onBinding: (o) => outcomes[o]++ });
   const fuzzer = await UdpProbe.open(4);
   const client = await UdpProbe.open(4);

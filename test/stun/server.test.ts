@@ -101,7 +101,7 @@ test('the RFC 5769 sample request (ICE attributes, integrity) is answered', asyn
 });
 
 test('indications, responses and other methods get no answer and count as dropped', async () => {
-  const outcomes = { answered: 0, dropped: 0 };
+  const outcomes = { answered: 0, dropped: 0, limited: 0 };
   const server = await startStunServer({ host: '127.0.0.1', port: 0, onBinding: (o) => outcomes[o]++ });
   const probe = await UdpProbe.open(4);
   try {
@@ -112,7 +112,7 @@ test('indications, responses and other methods get no answer and count as droppe
       );
       assert.equal(await probe.exchange(packet, server.port, '127.0.0.1', 150), null);
     }
-    assert.deepEqual(outcomes, { answered: 0, dropped: 3 });
+    assert.deepEqual(outcomes, { answered: 0, dropped: 3, limited: 0 });
   } finally {
     await probe.close();
     await server.close();
