@@ -25,7 +25,7 @@ import { connectToBuddy } from './connect.js';
 import type { PeerContext } from './context.js';
 import { ControlChannel, type RequestFields } from './control.js';
 import { authenticate, type Credentials } from './credentials.js';
-import { DisconnectedError } from './errors.js';
+import { ClientError } from './errors.js';
 import { GlobalAddress } from './global-address.js';
 import { defaultHome, Home } from './home.js';
 import { askSameNat, judgeOnClient } from './judge.js';
@@ -233,7 +233,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** The local addresses a same-NAT buddy would be offered (S51). */
   localAddresses(): Endpoint[] {
-    return localAddresses(this.socket, this.options.localAddresses);
+    return localAddresses(this.socket, this.options.localAddresses, this.options.localInterfaces);
   }
 
   /** The peer socket's UDP port (STUN, punching and peer streams all use it). */
@@ -248,7 +248,7 @@ export class Client extends EventEmitter<ClientEvents> {
     buddy: string,
     options: ConnectOptions & { onAttempt?: (attempt: PathAttempt) => void } = {},
   ): Promise<PeerConnection> {
-    if (this.closed) throw new DisconnectedError('the client is closed');
+    if (this.closed) throw new ClientError('ABORTED', 'the client is closed');
     const { signal, unlink } = linkedSignal([options.signal, this.closing.signal]);
     let connection: PeerConnection;
     try {
@@ -258,7 +258,7 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     if (this.closed) {
       connection.destroy();
-      throw new DisconnectedError('the client is closed');
+      throw new ClientError('ABORTED', 'the client is closed');
     }
     return this.adopt(connection, false);
   }
@@ -277,7 +277,8 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
-    this.closing.abort(new DisconnectedError('the client is closed'));
+    // Pending connects reject with ABORTED: the caller's own close, not a server failure.
+    this.closing.abort(new ClientError('ABORTED', 'the client is closed'));
     this.answerer.close();
     this.control.close();
     // Connections already ending get a moment to finish cleanly; the rest are closed now.

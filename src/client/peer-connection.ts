@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import type { PathAttempt } from './attempts.js';
+import { ClientError } from './errors.js';
 import type { PathName } from './options.js';
 import type { Handover } from './secure-channel.js';
 
@@ -80,6 +81,11 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // A closed secret stream emits no more 'drain' or 'close': waiting for them would hang forever.
+    if (this.secret.destroyed) {
+      callback(new ClientError('PEER_CLOSED', 'the connection is closed'));
+      return;
+    }
     if (this.secret.write(chunk)) {
       callback();
       return;
@@ -95,6 +101,11 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
 
   /** Waits until the secret stream has flushed its end, so the peer sees a clean end of stream. */
   override _final(callback: (error?: Error | null) => void): void {
+    if (this.secret.destroyed) {
+      this.finished = true;
+      callback();
+      return;
+    }
     const done = () => {
       this.secret.off('finish', done);
       this.secret.off('close', done);
