@@ -13,6 +13,18 @@ export {
 } from './errors.js';
 export { defaultHome, Home } from './home.js';
 export {
+  type CloseCode,
+  closeCodeOf,
+  type MessageErrorCode,
+  Mux,
+  MuxError,
+  type MuxErrorCode,
+  type MuxEvents,
+  type MuxOptions,
+  MuxStream,
+  type RequestHandler,
+} from './mux/index.js';
+export {
   discoverNatBehaviour,
   type NatBehaviour,
   type NatFiltering,
@@ -34,6 +46,7 @@ export { type ConnectionFacts, PeerConnection, type TransportName } from './peer
 export { StreamReader } from './stream-reader.js';
 export {
   type Hello,
+  readFrame,
   readHello,
   receiveFile,
   safeFileName,
