@@ -18,10 +18,7 @@ async function sizeOf(dir: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (entry.isFile()) {
-      const { size } = await import('node:fs/promises').then((fs) =>
-        fs.stat(join(entry.parentPath, entry.name)),
-      );
-      total += size;
+      total += (await stat(join(entry.parentPath, entry.name))).size;
     }
   }
   return total;
