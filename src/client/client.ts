@@ -293,6 +293,9 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private adopt(connection: PeerConnection, incoming: boolean): PeerConnection {
+    // A peer's reset or the relay's cut must not crash an app that forgot an 'error' listener: the
+    // error still reaches listeners, pipelines and `connection.errored` (its `code` says why).
+    connection.on('error', () => {});
     this.connections.add(connection);
     connection.once('close', () => this.connections.delete(connection));
     if (!incoming) return connection;

@@ -5,7 +5,7 @@ import { abortable } from './abortable.js';
 import type { PathAttempt } from './attempts.js';
 import type { PeerContext } from './context.js';
 import { type DirectScope, offerDirect } from './direct-path.js';
-import { DisconnectedError, NoPathError, reasonOf } from './errors.js';
+import { codeOf, DisconnectedError, NoPathError, reasonOf } from './errors.js';
 import { askSameNat, judgeOnClient } from './judge.js';
 import { type ConnectOptions, DEFAULT_TIMEOUTS, type Timeouts } from './options.js';
 import { PathRace, type Winner } from './path-race.js';
@@ -203,7 +203,8 @@ async function tryDirect(
       : attempt.hasTimedOut
         ? `timed out after ${timeoutMs} ms while ${stage}`
         : reasonOf(error);
-    race.lose(attempt, reason);
+    const code = race.winner ? 'SUPERSEDED' : attempt.hasTimedOut ? 'TIMEOUT' : codeOf(error);
+    race.lose(attempt, reason, code);
     // The buddy is still punching for this try: tell it, so it stops now rather than at its timeout.
     if (offered && attempt.cancelled) tellBuddyCancelled(story, scope, reason);
   }
@@ -232,7 +233,7 @@ async function tryRelay(story: Story, race: PathRace): Promise<void> {
       : forbidden
         ? 'the server has the relay switched off'
         : reasonOf(error);
-    race.lose(attempt, reason);
+    race.lose(attempt, reason, race.winner ? 'SUPERSEDED' : codeOf(error));
     // The buddy may be waiting at the relay for us: let it go.
     if (attempt.cancelled) tellBuddyCancelled(story, 'relay', reason);
   }

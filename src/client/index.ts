@@ -1,9 +1,12 @@
 export type { PathAttempt } from './attempts.js';
 export { Client, type ClientEvents, type CreateAccountOptions, type LogonOptions } from './client.js';
 export {
+  type AttemptCode,
   BadReplyError,
   ClientError,
+  type ClientErrorCode,
   CredentialsMissingError,
+  codeOf,
   DisconnectedError,
   JudgeForbiddenError,
   NoPathError,

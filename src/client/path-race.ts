@@ -1,7 +1,7 @@
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import { abortableDelay } from './abortable.js';
 import { AttemptClock, type PathAttempt } from './attempts.js';
-import { ClientError } from './errors.js';
+import { type AttemptCode, ClientError } from './errors.js';
 import type { PathName } from './options.js';
 
 export interface Winner {
@@ -117,7 +117,7 @@ export class PathRace {
 
   /** A path that was not tried, and why (S3: local addresses are not sent to a different NAT). */
   skip(path: PathName, reason: string): void {
-    new AttemptClock(path, this.attempts, this.onAttempt).finish(false, reason);
+    new AttemptClock(path, this.attempts, this.onAttempt).finish(false, reason, 'SKIPPED');
   }
 
   /**
@@ -129,13 +129,13 @@ export class PathRace {
     attempt.end();
     if (this.isOver) {
       secret.destroy();
-      if (this.won) attempt.clock.finish(false, `superseded by ${this.won.path}`);
+      if (this.won) attempt.clock.finish(false, `superseded by ${this.won.path}`, 'SUPERSEDED');
       return;
     }
     this.won = { path: attempt.path, secret };
     attempt.clock.finish(true);
     for (const loser of this.running) {
-      loser.clock.finish(false, `superseded by ${attempt.path}`);
+      loser.clock.finish(false, `superseded by ${attempt.path}`, 'SUPERSEDED');
       loser.cancel();
     }
     this.running.clear();
@@ -144,10 +144,10 @@ export class PathRace {
   }
 
   /** A try failed; recorded with `reason` unless it was already recorded when it was cancelled. */
-  lose(attempt: RaceTry, reason: string): void {
+  lose(attempt: RaceTry, reason: string, code?: AttemptCode): void {
     this.running.delete(attempt);
     attempt.end();
-    if (!this.fatal) attempt.clock.finish(false, reason);
+    if (!this.fatal) attempt.clock.finish(false, reason, code);
   }
 
   /** Offline, not a buddy, disconnected: no path failed, the whole connect did. Ignored once won. */

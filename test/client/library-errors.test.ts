@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type CloseCode, Mux, type PeerConnection } from '../../src/client/index.js';
+import { buddyPair, closeAll, newAccount, startTestServer } from './helpers.js';
+
+/** The close code a Mux over `conn` reports when the connection ends. */
+function muxCloseCode(conn: PeerConnection): Promise<CloseCode> {
+  const mux = new Mux(conn);
+  return new Promise((resolve) => mux.once('close', ({ code }) => resolve(code)));
+}
+
+test('a relayed connection cut at the relay byte cap closes with RELAY_LIMIT, not a bare error', async () => {
+  const server = await startTestServer({ relayMaxBytes: 256 * 1024 });
+  const [alice, bob] = await buddyPair(server);
+  try {
+    const incoming = new Promise<PeerConnection>((resolve) => bob.once('connection', resolve));
+    const conn = await alice.connect('bob', { path: 'relay' });
+    const theirs = await incoming;
+    const ours = muxCloseCode(conn);
+    const bobs = muxCloseCode(theirs);
+    const stream = new Mux(conn).openStream(); // a second mux would be wrong in an app: here it only writes
+    stream.write(Buffer.alloc(1024 * 1024));
+    assert.equal(await ours, 'RELAY_LIMIT');
+    assert.equal(await bobs, 'RELAY_LIMIT');
+  } finally {
+    await closeAll(alice, bob, server);
+  }
+});
+
+test('a relayed connection whose server shuts down closes with SERVER_GONE', async () => {
+  const server = await startTestServer();
+  const [alice, bob] = await buddyPair(server);
+  try {
+    const incoming = new Promise<PeerConnection>((resolve) => bob.once('connection', resolve));
+    const conn = await alice.connect('bob', { path: 'relay' });
+    await incoming;
+    const ours = muxCloseCode(conn);
+    await server.close();
+    assert.equal(await ours, 'SERVER_GONE');
+  } finally {
+    await closeAll(alice, bob, server);
+  }
+});
+
+test('failed attempts carry a code beside the reason; ClientError codes are typed', async () => {
+  const server = await startTestServer();
+  const alice = await newAccount(server, 'alice');
+  // Bob is online but does not take connections: his device declines at once.
+  const bob = await newAccount(server, 'bob', { listen: false });
+  try {
+    await alice.requestBuddy('bob');
+    await bob.acceptBuddy('alice');
+    const error = await alice.connect('bob', { path: 'relay' }).catch((e: unknown) => e);
+    const { code, attempts } = error as { code: string; attempts: { code?: string; reason?: string }[] };
+    assert.equal(code, 'NO_PATH');
+    assert.ok(attempts.length > 0);
+    for (const attempt of attempts) {
+      assert.equal(typeof attempt.code, 'string', `attempt ${JSON.stringify(attempt)} has a code`);
+      assert.notEqual(attempt.code, 'FAILED', `a specific code: ${JSON.stringify(attempt)}`);
+    }
+  } finally {
+    await closeAll(alice, bob, server);
+  }
+});
