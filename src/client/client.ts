@@ -28,6 +28,7 @@ import { authenticate, type Credentials } from './credentials.js';
 import { ClientError } from './errors.js';
 import { GlobalAddress } from './global-address.js';
 import { defaultHome, Home } from './home.js';
+import { type IdentityStore, withKeyPair } from './identity.js';
 import { askSameNat, judgeOnClient } from './judge.js';
 import { discoverNatBehaviour, type NatBehaviour } from './nat-behaviour.js';
 import {
@@ -54,7 +55,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly user: string;
   readonly device: string;
   readonly publicKey: string;
-  /** The home directory holding this client's key pair and session token. */
+  /** The home directory holding this client's key pair and session token ('' for an app's own identity store). */
   readonly homeDir: string;
   private control: ControlChannel;
   private readonly buddies = new Map<string, BuddyEntry>();
@@ -74,7 +75,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private constructor(
     private readonly serverUrl: string,
-    private readonly home: Home,
+    private readonly home: IdentityStore,
     private readonly credentials: Credentials,
     control: ControlChannel,
     logon: Result<'logon'>,
@@ -86,7 +87,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.user = logon.user;
     this.device = logon.device;
     this.publicKey = keyPair.publicKey.toString('hex');
-    this.homeDir = home.dir;
+    this.homeDir = home.dir ?? '';
     this.control = control;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
@@ -131,13 +132,15 @@ export class Client extends EventEmitter<ClientEvents> {
     options: LogonOptions,
     enter: (
       control: ControlChannel,
-      home: Home,
+      home: IdentityStore,
       credentials: Credentials,
       keyPair: KeyPair,
     ) => Promise<Result<'logon'>>,
   ): Promise<Client> {
     const serverUrl = normaliseServerUrl(options.server);
-    const home = new Home(options.home ?? defaultHome());
+    // The identity: the app's own store, or files under `home`; a given key pair overrides the stored one.
+    const store = options.identity ?? new Home(options.home ?? defaultHome());
+    const home = options.keyPair ? withKeyPair(store, options.keyPair) : store;
     const keyPair = await home.keyPair();
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     const credentials: Credentials = {

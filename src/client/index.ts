@@ -14,7 +14,8 @@ export {
   TransferError,
   WrongKeyError,
 } from './errors.js';
-export { defaultHome, Home } from './home.js';
+export { defaultHome, Home, type StoredSession } from './home.js';
+export { type IdentityStore, type KeyPairBytes, MemoryIdentity } from './identity.js';
 export {
   type CloseCode,
   closeCodeOf,

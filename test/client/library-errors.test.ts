@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type CloseCode, Mux, type PeerConnection } from '../../src/client/index.js';
-import { buddyPair, closeAll, newAccount, startTestServer } from './helpers.js';
+import NoiseSecretStream from '@hyperswarm/secret-stream';
+import { Client, type CloseCode, MemoryIdentity, Mux, type PeerConnection } from '../../src/client/index.js';
+import { buddyPair, closeAll, newAccount, PASSWORD, startTestServer } from './helpers.js';
 
 /** The close code a Mux over `conn` reports when the connection ends. */
 function muxCloseCode(conn: PeerConnection): Promise<CloseCode> {
@@ -60,5 +61,38 @@ test('failed attempts carry a code beside the reason; ClientError codes are type
     }
   } finally {
     await closeAll(alice, bob, server);
+  }
+});
+
+test('identity is injectable: a key pair held in memory, no files', async () => {
+  const server = await startTestServer();
+  const keyPair = NoiseSecretStream.keyPair();
+  const carol = await Client.createAccount({
+    server: server.urls.ws,
+    stun: server.urls.stun,
+    user: 'carol',
+    password: PASSWORD,
+    identity: new MemoryIdentity(keyPair),
+  });
+  try {
+    assert.equal(carol.publicKey, keyPair.publicKey.toString('hex'));
+    assert.equal(carol.homeDir, '');
+  } finally {
+    await closeAll(carol, server);
+  }
+});
+
+test('local addresses by interface name, with the peer socket port picked at bind time', async () => {
+  const server = await startTestServer();
+  const dave = await newAccount(server, 'dave', { localInterfaces: ['lo'] });
+  const erin = await newAccount(server, 'erin', { localAddresses: [{ host: '127.0.0.1', port: 0 }] });
+  try {
+    assert.deepEqual(
+      dave.localAddresses().filter((e) => e.host === '127.0.0.1'),
+      [{ host: '127.0.0.1', port: dave.udpPort }],
+    );
+    assert.deepEqual(erin.localAddresses(), [{ host: '127.0.0.1', port: erin.udpPort }]);
+  } finally {
+    await closeAll(dave, erin, server);
   }
 });
