@@ -13,7 +13,10 @@ bob.on('connection', (connection) => {
 });
 
 const rpc = new Mux(await alice.connect(bob.user));
-const sums = await Promise.all([rpc.request({ method: 'sum', args: [1, 2] }), rpc.request({ method: 'sum', args: [40, 2] })]);
+const sums = await Promise.all([
+  rpc.request({ method: 'sum', args: [1, 2] }),
+  rpc.request({ method: 'sum', args: [40, 2] }),
+]);
 console.log(`sums: ${sums.join(', ')}`);
 try {
   await rpc.request({ method: 'nope', args: [] });
