@@ -165,6 +165,16 @@ test('the packed client installs light, its declarations check, and the examples
     assert.match(await runExample(app, 'chat', env), /alice read: hello alice-\w+, bob here/);
     assert.match(await runExample(app, 'rpc', env), /sums: 3, 42\n.*REQUEST_FAILED: no method nope/);
     assert.match(await runExample(app, 'file-transfer', env), /2 files sent, hashes match/);
+
+    // The CLI of the client install: client commands load; `server` says what to install.
+    const cli = join(app, 'node_modules/buddylink/dist/src/cli/main.js');
+    assert.match((await run(process.execPath, [cli, '--help'])).stdout, /buddylink/);
+    const serverRun = await run(process.execPath, [cli, 'server', '--port', '0', '--stun-port', '0']).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.notEqual(serverRun.code, 0);
+    assert.match(serverRun.stderr, /npm install better-sqlite3 pino prom-client/);
   } finally {
     await server?.close();
     await rm(work, { recursive: true, force: true });
