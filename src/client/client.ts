@@ -256,6 +256,13 @@ export class Client extends EventEmitter<ClientEvents> {
     let connection: PeerConnection;
     try {
       connection = await connectToBuddy(this.ctx, buddy, { ...this.timeouts, ...options, signal });
+    } catch (error) {
+      // The caller's signal aborts with whatever reason it has (an AbortError DOMException, say):
+      // the connect always rejects with the typed ABORTED, that reason as its cause.
+      if (options.signal?.aborted && !(error instanceof ClientError && error.code === 'ABORTED')) {
+        throw new ClientError('ABORTED', 'connect cancelled', { cause: options.signal.reason });
+      }
+      throw error;
     } finally {
       unlink();
     }

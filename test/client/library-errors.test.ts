@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import NoiseSecretStream from '@hyperswarm/secret-stream';
-import { Client, type CloseCode, MemoryIdentity, Mux, type PeerConnection } from '../../src/client/index.js';
+import {
+  Client,
+  type CloseCode,
+  MemoryIdentity,
+  Mux,
+  type PeerConnection,
+  readFrame,
+  StreamReader,
+  writeFrame,
+} from '../../src/index.js';
 import { buddyPair, closeAll, newAccount, PASSWORD, startTestServer } from './helpers.js';
 
 /** The close code a Mux over `conn` reports when the connection ends. */
@@ -95,4 +104,41 @@ test('local addresses by interface name, with the peer socket port picked at bin
   } finally {
     await closeAll(dave, erin, server);
   }
+});
+
+test('connect(buddy, { signal }): aborting rejects with ABORTED at once and leaves no connection on either side', async () => {
+  const server = await startTestServer();
+  const [alice, bob] = await buddyPair(server);
+  try {
+    const seen: PeerConnection[] = [];
+    bob.on('connection', (c) => seen.push(c));
+    await assert.rejects(alice.connect('bob', { signal: AbortSignal.abort() }), { code: 'ABORTED' });
+    for (const path of ['lan', 'relay'] as const) {
+      const controller = new AbortController();
+      const connecting = alice.connect('bob', { path, signal: controller.signal });
+      setTimeout(() => controller.abort(), 5);
+      const started = performance.now();
+      await assert.rejects(connecting, { code: 'ABORTED' });
+      assert.ok(performance.now() - started < 1000, 'the connect stopped at once');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    // A path that completed on bob's side anyway was never chosen (no marker): nothing open remains.
+    assert.deepEqual(
+      seen.filter((c) => !c.destroyed),
+      [],
+      'no orphan connection on the answering side',
+    );
+  } finally {
+    await closeAll(alice, bob, server);
+  }
+});
+
+test('readFrame is exported beside writeFrame and takes its own size limit', async () => {
+  const { PassThrough } = await import('node:stream');
+  const pipe = new PassThrough();
+  await writeFrame(pipe, { big: 'x'.repeat(10_000) });
+  const frame = (await readFrame(new StreamReader(pipe), 64 * 1024)) as { big: string };
+  assert.equal(frame.big.length, 10_000);
+  await writeFrame(pipe, { big: 'x'.repeat(10_000) });
+  await assert.rejects(readFrame(new StreamReader(pipe)), { code: 'TRANSFER_FAILED' });
 });
