@@ -67,6 +67,9 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
     secret.on('end', () => {
       this.gotEnd = true;
       this.push(null);
+      // An ended peer sends no keep-alives any more: our idle timeout would cut the reply we may still
+      // be sending (half-close). A vanished peer now shows as a failed write instead.
+      secret.setTimeout(0);
     });
     secret.on('error', (error: Error) => this.destroy(error));
     secret.on('close', () => {
