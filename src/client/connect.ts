@@ -84,7 +84,7 @@ export async function connectToBuddy(
   if (!winner) throw new NoPathError(buddy, story.attempts);
 
   winner.secret.write(Buffer.from([CHOSEN_MARKER]));
-  return new PeerConnection(tune(winner.secret, ctx), {
+  return new PeerConnection(tune(winner.secret, ctx, options.liveness), {
     path: winner.path,
     remoteUser: buddy,
     remoteKey: story.pinnedKey.toString('hex'),
@@ -95,9 +95,14 @@ export async function connectToBuddy(
 }
 
 /** Peer keep-alives hold NAT mappings open; the idle timeout notices a vanished peer. */
-export function tune(secret: NoiseSecretStream, ctx: PeerContext): NoiseSecretStream {
-  secret.setKeepAlive(ctx.liveness.peerKeepAliveMs);
-  secret.setTimeout(ctx.liveness.peerIdleTimeoutMs);
+export function tune(
+  secret: NoiseSecretStream,
+  ctx: PeerContext,
+  own?: ConnectOptions['liveness'],
+): NoiseSecretStream {
+  // This connection's own settings (connect options) over the client's.
+  secret.setKeepAlive(own?.peerKeepAliveMs ?? ctx.liveness.peerKeepAliveMs);
+  secret.setTimeout(own?.peerIdleTimeoutMs ?? ctx.liveness.peerIdleTimeoutMs);
   return secret;
 }
 

@@ -83,6 +83,8 @@ export interface ConnectOptions extends Partial<Timeouts> {
   prefix?: { v4: number; v6: number };
   /** Cancels the connect: every try stops and the connect rejects (the client's close() does too). */
   signal?: AbortSignal;
+  /** Keep-alive and idle timeout of this connection, over the client's `liveness`. */
+  liveness?: Partial<Pick<Liveness, 'peerKeepAliveMs' | 'peerIdleTimeoutMs'>>;
 }
 
 /** How the client's one UDP socket is bound and which addresses it offers. */

@@ -3,6 +3,7 @@ import { Duplex } from 'node:stream';
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import type { PathAttempt } from './attempts.js';
 import { ClientError } from './errors.js';
+import { closeCodeOf } from './mux/errors.js';
 import type { PathName } from './options.js';
 import type { Handover } from './secure-channel.js';
 
@@ -71,7 +72,8 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
       // be sending (half-close). A vanished peer now shows as a failed write instead.
       secret.setTimeout(0);
     });
-    secret.on('error', (error: Error) => this.destroy(error));
+    // Errors of the stream below get a code (PEER_RESET, IDLE_TIMEOUT, RELAY_LIMIT…), the original as cause.
+    secret.on('error', (error: Error) => this.destroy(typedCloseError(error)));
     secret.on('close', () => {
       if (!this.gotEnd) this.destroy();
       else if (!this.writableEnded) this.end();
@@ -150,4 +152,10 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
     await closed;
     clearTimeout(timer);
   }
+}
+
+/** A transport error as a ClientError with its close code; typed errors pass as they are. */
+function typedCloseError(error: Error): Error {
+  if (error instanceof ClientError) return error;
+  return new ClientError(closeCodeOf(error), error.message, { cause: error });
 }

@@ -142,3 +142,21 @@ test('readFrame is exported beside writeFrame and takes its own size limit', asy
   await writeFrame(pipe, { big: 'x'.repeat(10_000) });
   await assert.rejects(readFrame(new StreamReader(pipe)), { code: 'TRANSFER_FAILED' });
 });
+
+test('timeouts per connection: an idle timeout given to connect() closes that connection with IDLE_TIMEOUT', async () => {
+  const server = await startTestServer();
+  const [alice, bob] = await buddyPair(server); // the client default: 30 s idle, keep-alives every 5 s
+  try {
+    const incoming = new Promise<PeerConnection>((resolve) => bob.once('connection', resolve));
+    const started = performance.now();
+    const conn = await alice.connect('bob', { liveness: { peerIdleTimeoutMs: 400 } });
+    (await incoming).resume(); // bob is there but silent: his keep-alive comes after 5 s
+    conn.resume();
+    await new Promise<void>((resolve) => conn.once('close', () => resolve()));
+    const elapsed = performance.now() - started;
+    assert.equal((conn.errored as { code?: string } | null)?.code, 'IDLE_TIMEOUT');
+    assert.ok(elapsed < 4000, `closed after ${elapsed.toFixed(0)} ms, not the client's 30 s`);
+  } finally {
+    await closeAll(alice, bob, server);
+  }
+});
