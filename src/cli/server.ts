@@ -86,7 +86,14 @@ async function runServer(options: Partial<ServerOptions>, json: boolean): Promis
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   // Loaded here, not at the top, so that client commands do not pay for the server's dependencies.
-  const { startServer } = await import('../server/index.js');
+  const { startServer } = await import('../server/index.js').catch((err: NodeJS.ErrnoException) => {
+    // A client-only install: the server's dependencies are optional peer dependencies (README "Package").
+    if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    process.stderr.write(
+      `buddylink server: ${err.message}\nthe server needs its dependencies: npm install better-sqlite3 pino prom-client\n`,
+    );
+    return process.exit(EXIT.other);
+  });
   try {
     unlock = lockDataDir(options.dataDir === undefined ? DEFAULT_OPTIONS.dataDir : options.dataDir);
     server = await startServer(options);

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { type Endpoint, formatEndpoint, normaliseIp } from '../protocol/index.js';
 import type { PeerSocket } from './peer-socket.js';
 
@@ -21,9 +22,16 @@ function unique(endpoints: Endpoint[]): Endpoint[] {
  * every global IPv6 one (same /64 counts as the same LAN, §4.5), each with the peer socket's port.
  * With no such interface (a loopback-only test host), loopback is offered so the LAN path can work.
  */
-export function localAddresses(socket: PeerSocket, override?: Endpoint[]): Endpoint[] {
-  if (override && override.length > 0) return unique(override);
+export function localAddresses(
+  socket: PeerSocket,
+  override?: Endpoint[],
+  interfaceNames?: string[],
+): Endpoint[] {
   const port = socket.port;
+  // Port 0 stands for the peer socket's own port, known only once it is bound: no port picked beforehand.
+  if (override && override.length > 0)
+    return unique(override.map((e) => (e.port === 0 ? { ...e, port } : e)));
+  if (interfaceNames && interfaceNames.length > 0) return byInterface(socket, interfaceNames);
   const found: Endpoint[] = [];
   for (const i of socket.interfaces()) {
     if (i.internal) continue;
@@ -33,6 +41,21 @@ export function localAddresses(socket: PeerSocket, override?: Endpoint[]): Endpo
   }
   const reachable = found.filter((e) => socket.canReach(e));
   return reachable.length > 0 ? unique(reachable) : [{ host: '127.0.0.1', port }];
+}
+
+/** Every address of the named interfaces (loopback too, when named), with the peer socket's port. */
+function byInterface(socket: PeerSocket, names: string[]): Endpoint[] {
+  const found: Endpoint[] = [];
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    if (!names.includes(name)) continue;
+    for (const i of list ?? []) {
+      const host = normaliseIp(i.address.split('%')[0] ?? i.address);
+      if (i.family === 'IPv6' && host.startsWith('fe80')) continue; // needs a scope id no peer can use
+      const endpoint = { host, port: socket.port };
+      if (socket.canReach(endpoint)) found.push(endpoint);
+    }
+  }
+  return unique(found);
 }
 
 /** Global IPv6 interface addresses: with no NAT in IPv6 these are global addresses as they are. */

@@ -1,3 +1,4 @@
+import type { AttemptCode } from './errors.js';
 import type { PathName } from './options.js';
 
 /** One path tried during a connect: what, how long, and why it failed (§4.1: "the result reports…"). */
@@ -6,6 +7,8 @@ export interface PathAttempt {
   ok: boolean;
   ms: number;
   reason?: string;
+  /** Why it failed, as a code to switch on (TIMEOUT, DECLINED, SUPERSEDED, ABORTED…); absent when ok. */
+  code?: AttemptCode;
 }
 
 /**
@@ -25,11 +28,12 @@ export class AttemptClock {
     return this.finished;
   }
 
-  finish(ok: boolean, reason?: string): void {
+  finish(ok: boolean, reason?: string, code?: AttemptCode): void {
     if (this.finished) return;
     this.finished = true;
     const attempt: PathAttempt = { path: this.path, ok, ms: Math.round(performance.now() - this.started) };
     if (reason !== undefined) attempt.reason = reason;
+    if (!ok) attempt.code = code ?? 'FAILED';
     this.log.push(attempt);
     this.onAttempt?.(attempt);
   }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { IdentityStore, KeyPairBytes } from './identity.js';
 import type { Liveness, PeerSocketOptions, Timeouts } from './options.js';
 import type { PeerConnection } from './peer-connection.js';
 
@@ -8,6 +9,10 @@ export interface LogonOptions extends PeerSocketOptions {
   user: string;
   /** Where the key pair and session token live; default `~/.buddylink`. */
   home?: string;
+  /** Keep the key pair and session token here instead of files under `home` (e.g. `new MemoryIdentity()`). */
+  identity?: IdentityStore;
+  /** Use this key pair (the key buddies pin) instead of the stored one. */
+  keyPair?: KeyPairBytes;
   password?: string;
   token?: string;
   /** Try the token kept in `home` before the password (default true; `login` says false). */

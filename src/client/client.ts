@@ -25,9 +25,10 @@ import { connectToBuddy } from './connect.js';
 import type { PeerContext } from './context.js';
 import { ControlChannel, type RequestFields } from './control.js';
 import { authenticate, type Credentials } from './credentials.js';
-import { DisconnectedError } from './errors.js';
+import { ClientError } from './errors.js';
 import { GlobalAddress } from './global-address.js';
 import { defaultHome, Home } from './home.js';
+import { type IdentityStore, withKeyPair } from './identity.js';
 import { askSameNat, judgeOnClient } from './judge.js';
 import { discoverNatBehaviour, type NatBehaviour } from './nat-behaviour.js';
 import {
@@ -54,7 +55,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly user: string;
   readonly device: string;
   readonly publicKey: string;
-  /** The home directory holding this client's key pair and session token. */
+  /** The home directory holding this client's key pair and session token ('' for an app's own identity store). */
   readonly homeDir: string;
   private control: ControlChannel;
   private readonly buddies = new Map<string, BuddyEntry>();
@@ -76,7 +77,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private constructor(
     private readonly serverUrl: string,
-    private readonly home: Home,
+    private readonly home: IdentityStore,
     private readonly credentials: Credentials,
     control: ControlChannel,
     logon: Result<'logon'>,
@@ -88,7 +89,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.user = logon.user;
     this.device = logon.device;
     this.publicKey = keyPair.publicKey.toString('hex');
-    this.homeDir = home.dir;
+    this.homeDir = home.dir ?? '';
     this.control = control;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
@@ -133,13 +134,15 @@ export class Client extends EventEmitter<ClientEvents> {
     options: LogonOptions,
     enter: (
       control: ControlChannel,
-      home: Home,
+      home: IdentityStore,
       credentials: Credentials,
       keyPair: KeyPair,
     ) => Promise<Result<'logon'>>,
   ): Promise<Client> {
     const serverUrl = normaliseServerUrl(options.server);
-    const home = new Home(options.home ?? defaultHome());
+    // The identity: the app's own store, or files under `home`; a given key pair overrides the stored one.
+    const store = options.identity ?? new Home(options.home ?? defaultHome());
+    const home = options.keyPair ? withKeyPair(store, options.keyPair) : store;
     const keyPair = await home.keyPair();
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     const credentials: Credentials = {
@@ -269,7 +272,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** The local addresses a same-NAT buddy would be offered (S51). */
   localAddresses(): Endpoint[] {
-    return localAddresses(this.socket, this.options.localAddresses);
+    return localAddresses(this.socket, this.options.localAddresses, this.options.localInterfaces);
   }
 
   /** The peer socket's UDP port (STUN, punching and peer streams all use it). */
@@ -284,17 +287,24 @@ export class Client extends EventEmitter<ClientEvents> {
     buddy: string,
     options: ConnectOptions & { onAttempt?: (attempt: PathAttempt) => void } = {},
   ): Promise<PeerConnection> {
-    if (this.closed) throw new DisconnectedError('the client is closed');
+    if (this.closed) throw new ClientError('ABORTED', 'the client is closed');
     const { signal, unlink } = linkedSignal([options.signal, this.closing.signal]);
     let connection: PeerConnection;
     try {
       connection = await connectToBuddy(this.ctx, buddy, { ...this.timeouts, ...options, signal });
+    } catch (error) {
+      // The caller's signal aborts with whatever reason it has (an AbortError DOMException, say):
+      // the connect always rejects with the typed ABORTED, that reason as its cause.
+      if (options.signal?.aborted && !(error instanceof ClientError && error.code === 'ABORTED')) {
+        throw new ClientError('ABORTED', 'connect cancelled', { cause: options.signal.reason });
+      }
+      throw error;
     } finally {
       unlink();
     }
     if (this.closed) {
       connection.destroy();
-      throw new DisconnectedError('the client is closed');
+      throw new ClientError('ABORTED', 'the client is closed');
     }
     return this.adopt(connection, false);
   }
@@ -313,7 +323,8 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
-    this.closing.abort(new DisconnectedError('the client is closed'));
+    // Pending connects reject with ABORTED: the caller's own close, not a server failure.
+    this.closing.abort(new ClientError('ABORTED', 'the client is closed'));
     this.answerer.close();
     this.control.close();
     // Connections already ending get a moment to finish cleanly; the rest are closed now.
@@ -328,6 +339,9 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private adopt(connection: PeerConnection, incoming: boolean): PeerConnection {
+    // A peer's reset or the relay's cut must not crash an app that forgot an 'error' listener: the
+    // error still reaches listeners, pipelines and `connection.errored` (its `code` says why).
+    connection.on('error', () => {});
     this.connections.add(connection);
     connection.once('close', () => this.connections.delete(connection));
     if (!incoming) return connection;

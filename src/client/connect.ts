@@ -5,7 +5,7 @@ import { abortable } from './abortable.js';
 import type { PathAttempt } from './attempts.js';
 import type { PeerContext } from './context.js';
 import { type DirectScope, offerDirect } from './direct-path.js';
-import { ClientError, DisconnectedError, NoPathError, reasonOf } from './errors.js';
+import { ClientError, codeOf, DisconnectedError, NoPathError, reasonOf } from './errors.js';
 import { askSameNat, judgeOnClient } from './judge.js';
 import { type ConnectOptions, DEFAULT_TIMEOUTS, type Timeouts } from './options.js';
 import { type Carry, PathRace } from './path-race.js';
@@ -103,7 +103,7 @@ export async function connectToBuddy(
     return racePaths(story, judged, which, story.timeouts.punchHoldMs, (path, secret) => {
       if (!connection.wants(path)) return false;
       secret.write(Buffer.from([CHOSEN_MARKER]));
-      return connection.offer({ path, stream: tune(secret, ctx) });
+      return connection.offer({ path, stream: tune(secret, ctx, options.liveness) });
     });
   };
 
@@ -140,9 +140,14 @@ export async function connectToBuddy(
 }
 
 /** Peer keep-alives hold NAT mappings open; the idle timeout notices a vanished peer. */
-export function tune(secret: NoiseSecretStream, ctx: PeerContext): NoiseSecretStream {
-  secret.setKeepAlive(ctx.liveness.peerKeepAliveMs);
-  secret.setTimeout(ctx.liveness.peerIdleTimeoutMs);
+export function tune(
+  secret: NoiseSecretStream,
+  ctx: PeerContext,
+  own?: ConnectOptions['liveness'],
+): NoiseSecretStream {
+  // This connection's own settings (connect options) over the client's.
+  secret.setKeepAlive(own?.peerKeepAliveMs ?? ctx.liveness.peerKeepAliveMs);
+  secret.setTimeout(own?.peerIdleTimeoutMs ?? ctx.liveness.peerIdleTimeoutMs);
   return secret;
 }
 
@@ -251,13 +256,13 @@ async function tryDirect(
     race.prove(attempt, secret);
   } catch (error) {
     if (isFatal(error)) race.fail(error);
-    const reason =
-      race.winner && attempt.cancelled && !attempt.hasTimedOut
-        ? `superseded by ${race.winner.path}`
-        : attempt.hasTimedOut
-          ? `timed out after ${timeoutMs} ms while ${stage}`
-          : reasonOf(error);
-    race.lose(attempt, reason);
+    const superseded = race.winner && attempt.cancelled && !attempt.hasTimedOut;
+    const reason = superseded
+      ? `superseded by ${race.winner?.path}`
+      : attempt.hasTimedOut
+        ? `timed out after ${timeoutMs} ms while ${stage}`
+        : reasonOf(error);
+    race.lose(attempt, reason, superseded ? 'SUPERSEDED' : attempt.hasTimedOut ? 'TIMEOUT' : codeOf(error));
     // The buddy is still punching for this try: tell it, so it stops now rather than at its timeout.
     if (offered && attempt.cancelled) tellBuddyCancelled(story, scope, reason);
   }
@@ -281,13 +286,13 @@ async function tryRelay(story: Story, race: PathRace): Promise<void> {
   } catch (error) {
     if (isFatal(error)) race.fail(error);
     const forbidden = error instanceof ProtocolError && error.code === 'FORBIDDEN';
-    const reason =
-      race.winner && attempt.cancelled
-        ? `superseded by ${race.winner.path}`
-        : forbidden
-          ? 'the server has the relay switched off'
-          : reasonOf(error);
-    race.lose(attempt, reason);
+    const superseded = race.winner && attempt.cancelled;
+    const reason = superseded
+      ? `superseded by ${race.winner?.path}`
+      : forbidden
+        ? 'the server has the relay switched off'
+        : reasonOf(error);
+    race.lose(attempt, reason, superseded ? 'SUPERSEDED' : codeOf(error));
     // The buddy may be waiting at the relay for us: let it go.
     if (attempt.cancelled) tellBuddyCancelled(story, 'relay', reason);
   }

@@ -1,7 +1,7 @@
 import { ProtocolError, type Result } from '../protocol/index.js';
 import type { ControlChannel } from './control.js';
 import { CredentialsMissingError } from './errors.js';
-import type { Home } from './home.js';
+import type { IdentityStore } from './identity.js';
 
 export interface Credentials {
   user: string;
@@ -20,7 +20,7 @@ export interface Credentials {
 export async function authenticate(
   control: ControlChannel,
   server: string,
-  home: Home,
+  home: IdentityStore,
   credentials: Credentials,
 ): Promise<Result<'logon'>> {
   const { user, password, device, listen } = credentials;

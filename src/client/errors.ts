@@ -1,12 +1,53 @@
-import { BuddylinkError, ProtocolError } from '../protocol/index.js';
+import { BuddylinkError, type ErrorCode, ProtocolError } from '../protocol/index.js';
 import type { PathAttempt } from './attempts.js';
+import type { CloseCode } from './mux/errors.js';
+
+/**
+ * Every code a `ClientError` carries: switch on these, never on messages. The server's codes
+ * (`ErrorCode`) arrive as `ProtocolError`; stream close codes (`CloseCode`) as `MuxError` or on a
+ * connection's error. README.md "Errors" has the table.
+ */
+export type ClientErrorCode =
+  | 'ABORTED' // the caller's signal, or client.close()
+  | 'TIMEOUT' // a step did not finish in time
+  | 'DISCONNECTED' // the control connection to the server is gone
+  | 'NO_CREDENTIALS'
+  | 'NO_PATH' // every path failed; `attempts` says why
+  | 'JUDGE_FORBIDDEN'
+  | 'WRONG_KEY' // the peer did not prove the pinned key
+  | 'BAD_REPLY' // the server's reply did not match the protocol
+  | 'TRANSFER_FAILED'
+  | 'DECLINED' // the buddy's device does not take connections
+  | 'CANCELLED' // the buddy cancelled the path
+  | 'SUPERSEDED' // another path won
+  | 'NOT_CHOSEN' // (answering side) the initiator kept another path
+  | 'BAD_MARKER'
+  | 'BAD_OFFER'
+  | 'NO_ADDRESSES'
+  | 'HANDSHAKE_FAILED'
+  | 'TCP_FAILED'
+  | 'RELAY_FAILED'
+  | 'BOTH_HARD' // both NATs map per destination: no punching, the relay
+  | 'CLOSED' // the connection (session) closed while a try ran
+  | 'BAD_FRAME' // the peer broke the session framing
+  | 'REFUSED' // the buddy refused the session (a path of another session, or a key it does not pin)
+  | 'RESET' // the peer ended the session
+  | 'PEER_CANCELLED' // the buddy stopped a transfer
+  | 'RELAY_BUDGET' // a transfer does not fit the relay's budget
+  | 'BAD_ARGUMENT' // a local argument (a file to send) is unusable
+  | 'NOT_BUDDY' // found locally (the buddy list) before the server is asked
+  | CloseCode;
+
+/** What a failed attempt's `code` may be: ours, the server's, or SKIPPED (not tried, see `reason`). */
+export type AttemptCode = ClientErrorCode | ErrorCode | 'SKIPPED' | 'FAILED';
 
 /**
  * Errors a library user can switch on by `code` (or by class). The server's own codes arrive as
  * `ProtocolError` (AUTH_FAILED, NOT_BUDDY, BUDDY_OFFLINE, FORBIDDEN…); these add what only the client knows.
  */
 export class ClientError extends BuddylinkError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  declare readonly code: ClientErrorCode;
+  constructor(code: ClientErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'ClientError';
   }
@@ -84,6 +125,12 @@ export class TransferError extends ClientError {
 
 export function isServerError(error: unknown, code: string): error is ProtocolError {
   return error instanceof ProtocolError && error.code === code;
+}
+
+/** The code of any error, for an attempt's report: typed codes as they are, the rest FAILED. */
+export function codeOf(error: unknown): AttemptCode {
+  if (error instanceof BuddylinkError) return error.code as AttemptCode;
+  return 'FAILED';
 }
 
 /** A short reason for an attempt's report: the code and message people can act on. */

@@ -1,9 +1,12 @@
 export type { PathAttempt } from './attempts.js';
 export { Client, type ClientEvents, type CreateAccountOptions, type LogonOptions } from './client.js';
 export {
+  type AttemptCode,
   BadReplyError,
   ClientError,
+  type ClientErrorCode,
   CredentialsMissingError,
+  codeOf,
   DisconnectedError,
   JudgeForbiddenError,
   NoPathError,
@@ -11,7 +14,20 @@ export {
   TransferError,
   WrongKeyError,
 } from './errors.js';
-export { defaultHome, Home } from './home.js';
+export { defaultHome, Home, type StoredSession } from './home.js';
+export { type IdentityStore, type KeyPairBytes, MemoryIdentity } from './identity.js';
+export {
+  type CloseCode,
+  closeCodeOf,
+  type MessageErrorCode,
+  Mux,
+  MuxError,
+  type MuxErrorCode,
+  type MuxEvents,
+  type MuxOptions,
+  MuxStream,
+  type RequestHandler,
+} from './mux/index.js';
 export {
   discoverNatBehaviour,
   type NatBehaviour,

@@ -103,6 +103,8 @@ export interface ConnectOptions extends Partial<Timeouts> {
   prefix?: { v4: number; v6: number };
   /** Cancels the connect: every try stops and the connect rejects (the client's close() does too). */
   signal?: AbortSignal;
+  /** Keep-alive and idle timeout of this connection, over the client's `liveness`. */
+  liveness?: Partial<Pick<Liveness, 'peerKeepAliveMs' | 'peerIdleTimeoutMs'>>;
 }
 
 /** How the client's one UDP socket is bound and which addresses it offers. */
@@ -111,8 +113,13 @@ export interface PeerSocketOptions {
   udpPort?: number;
   /** Bind address of the peer socket; default: dual-stack `::`, else `0.0.0.0`. */
   udpHost?: string;
-  /** Offer exactly these local addresses instead of the interfaces' (tests, multi-homed hosts). */
+  /**
+   * Offer exactly these local addresses instead of the interfaces' (tests, multi-homed hosts). Port 0
+   * means the peer socket's own port once bound, so no port need be picked before logon.
+   */
   localAddresses?: Endpoint[];
+  /** Offer the addresses of these interfaces only (e.g. `['lo']`, `['eth1']`), with the peer socket's port. */
+  localInterfaces?: string[];
   /** Offer these global addresses too (a known port forward); STUN's answer is still offered. */
   extraGlobalAddresses?: Endpoint[];
   /**

@@ -1,7 +1,7 @@
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
 import { abortableDelay } from './abortable.js';
 import { AttemptClock, type PathAttempt } from './attempts.js';
-import { ClientError } from './errors.js';
+import { type AttemptCode, ClientError, codeOf } from './errors.js';
 import type { PathName } from './options.js';
 
 export interface Winner {
@@ -126,7 +126,7 @@ export class PathRace {
 
   /** A path that was not tried, and why (S3: local addresses are not sent to a different NAT). */
   skip(path: PathName, reason: string): void {
-    new AttemptClock(path, this.attempts, this.onAttempt).finish(false, reason);
+    new AttemptClock(path, this.attempts, this.onAttempt).finish(false, reason, 'SKIPPED');
   }
 
   /**
@@ -139,7 +139,8 @@ export class PathRace {
     const wanted = !this.isOver && (this.carry ? this.carry(attempt.path, secret) : true);
     if (!wanted) {
       secret.destroy();
-      attempt.clock.finish(false, this.won ? `superseded by ${this.won.path}` : 'the connection closed');
+      if (this.won) attempt.clock.finish(false, `superseded by ${this.won.path}`, 'SUPERSEDED');
+      else attempt.clock.finish(false, 'the connection closed', 'CLOSED');
       return;
     }
     this.won = { path: attempt.path, secret };
@@ -153,16 +154,16 @@ export class PathRace {
   }
 
   private supersede(loser: RaceTry, by: PathName): void {
-    loser.clock.finish(false, `superseded by ${by}`);
+    loser.clock.finish(false, `superseded by ${by}`, 'SUPERSEDED');
     loser.cancel();
     this.running.delete(loser);
   }
 
   /** A try failed; recorded with `reason` unless it was already recorded when it was cancelled. */
-  lose(attempt: RaceTry, reason: string): void {
+  lose(attempt: RaceTry, reason: string, code?: AttemptCode): void {
     this.running.delete(attempt);
     attempt.end();
-    if (!this.fatal) attempt.clock.finish(false, reason);
+    if (!this.fatal) attempt.clock.finish(false, reason, code);
   }
 
   /** Offline, not a buddy, disconnected: no path failed, the whole connect did. Ignored once won. */
@@ -173,7 +174,7 @@ export class PathRace {
       // The relay carries and the session ended (or was cancelled) while direct tries ran: they
       // are recorded now, so the report is complete when the connection's close is seen.
       const why = error instanceof Error ? error.message : String(error);
-      for (const attempt of this.running) attempt.clock.finish(false, `stopped: ${why}`);
+      for (const attempt of this.running) attempt.clock.finish(false, `stopped: ${why}`, codeOf(error));
     }
     for (const attempt of this.running) attempt.cancel();
     this.running.clear();

@@ -5,6 +5,19 @@ import { ClientError, TimeoutError } from './errors.js';
 
 const pairedFrame = z.object({ v: z.number(), event: z.literal('relay.paired') }).strict();
 
+/**
+ * Why the relay closed a paired session, from its close code (src/server/relay-hub.ts RELAY_CLOSE),
+ * as a typed error; undefined for a clean close (the peer left).
+ */
+export function relayCloseError(code: number, reason: string): ClientError | undefined {
+  const why = reason.slice(0, 120) || `close code ${code}`;
+  if (code === 1000) return undefined;
+  if (code === 4008) return new ClientError('RELAY_LIMIT', `the relay cut the session: ${why}`);
+  // 1001: the server shut down; 1006: its process or the network went away without a close frame.
+  if (code === 1001 || code === 1006) return new ClientError('SERVER_GONE', `the relay went away: ${why}`);
+  return new ClientError('RELAY_CLOSED', `the relay closed the session: ${why}`);
+}
+
 /** Most bytes in one binary frame sent to the relay; larger writes are split. */
 const RELAY_FRAME_BYTES = 64 * 1024;
 
@@ -31,11 +44,16 @@ export class RelayStream extends Duplex {
       }
       if (!this.push(chunk)) ws.pause();
     });
-    ws.on('close', () => {
+    ws.on('close', (code, reason) => {
+      const error = relayCloseError(code, reason.toString());
+      if (error) {
+        this.destroy(error);
+        return;
+      }
       this.push(null);
       this.destroy();
     });
-    ws.on('error', (error) => this.destroy(error));
+    ws.on('error', (error) => this.destroy(new ClientError('SERVER_GONE', `relay: ${error.message}`)));
   }
 
   /** Joins the relay session at `url` and resolves once the server paired both buddies. */

@@ -50,6 +50,9 @@ export function secureAndVerify(raw: Duplex, options: VerifyOptions): Promise<No
         return;
       }
       cleanup();
+      // From here the stream waits for its marker or its owner; a reset in that gap must not become
+      // an unhandled 'error' (it still destroys the stream, and 'close' tells whoever waits).
+      secret.on('error', () => {});
       resolve(secret);
     };
     const cleanup = () => {

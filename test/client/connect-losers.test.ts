@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DisconnectedError, type PathAttempt } from '../../src/client/index.js';
+import { ClientError, type PathAttempt } from '../../src/client/index.js';
 import { decodePunchPacket } from '../../src/client/punch-packet.js';
 import { createUser } from '../server/helpers.js';
 import { closeAll, exchange, newAccount, nextConnection, startTestServer } from './helpers.js';
@@ -115,7 +115,8 @@ test("closing the client stops its connect in flight at once, with every try's t
     await alice.close();
     const error = await connecting;
     const stoppedAfter = performance.now() - closedAt;
-    assert.ok(error instanceof DisconnectedError, `rejected with ${String(error)}`);
+    // Issue 15: the app's own close() is a cancellation (ABORTED), not a lost server.
+    assert.ok(error instanceof ClientError && error.code === 'ABORTED', `rejected with ${String(error)}`);
     assert.ok(stoppedAfter < 200, `the connect stopped ${stoppedAfter.toFixed(0)} ms after close()`);
   } finally {
     await bob.client.close();

@@ -113,9 +113,10 @@ export async function writeFrame(stream: Duplex, frame: object): Promise<void> {
   await writeAll(stream, Buffer.concat([head, body]));
 }
 
-export async function readFrame(reader: StreamReader): Promise<unknown> {
+/** Reads one length-prefixed JSON frame (as `writeFrame` writes it), at most `maxBytes` long. */
+export async function readFrame(reader: StreamReader, maxBytes: number = MAX_FRAME_BYTES): Promise<unknown> {
   const length = (await reader.readExact(4)).readUInt32BE(0);
-  if (length > MAX_FRAME_BYTES) throw new TransferError(`frame of ${length} bytes is larger than allowed`);
+  if (length > maxBytes) throw new TransferError(`frame of ${length} bytes is larger than allowed`);
   const body = await reader.readExact(length);
   try {
     return JSON.parse(body.toString('utf8'));

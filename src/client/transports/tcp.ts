@@ -65,7 +65,8 @@ export class TcpAnswerPort {
   /** Listens on `host` (the peer socket's bind address: `::` is dual-stack) on a free port. */
   static open(host: string): Promise<TcpAnswerPort> {
     return new Promise((resolve, reject) => {
-      const server = createServer({ noDelay: true });
+      // Half-open: a peer's FIN ends only its direction, so a reply after the request's end still flows.
+      const server = createServer({ noDelay: true, allowHalfOpen: true });
       server.once('error', reject);
       server.listen({ port: 0, host, exclusive: true }, () => {
         server.off('error', reject);
@@ -170,7 +171,7 @@ export function dialFirst(candidates: Endpoint[], timeoutMs: number, signal: Abo
     }
     signal.addEventListener('abort', onAbort, { once: true });
     for (const c of candidates) {
-      const socket = tcpConnect({ host: c.host, port: c.port, noDelay: true });
+      const socket = tcpConnect({ host: c.host, port: c.port, noDelay: true, allowHalfOpen: true });
       sockets.add(socket);
       socket.once('connect', () => finish(undefined, tuneSocket(socket)));
       socket.on('error', (error: Error) => {
