@@ -64,7 +64,8 @@ export async function connectToBuddy(
   const choice = options.path ?? 'auto';
   const pinnedKey = await ctx.pinnedKey(buddy);
   const attempts: PathAttempt[] = [];
-  const live = ctx.liveness;
+  // This connection's own liveness (connect options) over the client's.
+  const live = { ...ctx.liveness, ...options.liveness };
   const connection = new PeerConnection(
     {
       initiator: true,

@@ -104,7 +104,17 @@ export interface ConnectOptions extends Partial<Timeouts> {
   /** Cancels the connect: every try stops and the connect rejects (the client's close() does too). */
   signal?: AbortSignal;
   /** Keep-alive and idle timeout of this connection, over the client's `liveness`. */
-  liveness?: Partial<Pick<Liveness, 'peerKeepAliveMs' | 'peerIdleTimeoutMs'>>;
+  liveness?: Partial<
+    Pick<
+      Liveness,
+      | 'peerKeepAliveMs'
+      | 'peerIdleTimeoutMs'
+      | 'pathProbeMs'
+      | 'pathDeadMs'
+      | 'sessionResumeMs'
+      | 'directRetryMs'
+    >
+  >;
 }
 
 /** How the client's one UDP socket is bound and which addresses it offers. */

@@ -140,22 +140,30 @@ test('readFrame is exported beside writeFrame and takes its own size limit', asy
   const frame = (await readFrame(new StreamReader(pipe), 64 * 1024)) as { big: string };
   assert.equal(frame.big.length, 10_000);
   await writeFrame(pipe, { big: 'x'.repeat(10_000) });
-  await assert.rejects(readFrame(new StreamReader(pipe)), { code: 'TRANSFER_FAILED' });
+  await assert.rejects(readFrame(new StreamReader(pipe), 4 * 1024), { code: 'TRANSFER_FAILED' });
 });
 
-test('timeouts per connection: an idle timeout given to connect() closes that connection with IDLE_TIMEOUT', async () => {
+test('timeouts per connection: the liveness given to connect() drops a silent path in its own time, not the client default', async () => {
   const server = await startTestServer();
-  const [alice, bob] = await buddyPair(server); // the client default: 30 s idle, keep-alives every 5 s
+  const [alice, bob] = await buddyPair(server); // the client default: a path silent for 1.5 s is lost
   try {
     const incoming = new Promise<PeerConnection>((resolve) => bob.once('connection', resolve));
-    const started = performance.now();
-    const conn = await alice.connect('bob', { liveness: { peerIdleTimeoutMs: 400 } });
-    (await incoming).resume(); // bob is there but silent: his keep-alive comes after 5 s
+    const conn = await alice.connect('bob', { path: 'lan', liveness: { pathProbeMs: 50, pathDeadMs: 300 } });
+    const theirs = await incoming;
+    theirs.resume();
     conn.resume();
-    await new Promise<void>((resolve) => conn.once('close', () => resolve()));
-    const elapsed = performance.now() - started;
-    assert.equal((conn.errored as { code?: string } | null)?.code, 'IDLE_TIMEOUT');
-    assert.ok(elapsed < 4000, `closed after ${elapsed.toFixed(0)} ms, not the client's 30 s`);
+    // Bob's side of the path goes silent (it stops writing anything, pings included), as a frozen
+    // or vanished peer would: alice must notice within her connection's 300 ms and find a new path.
+    const carrier = theirs.carrierStream as { write: (...args: unknown[]) => boolean } | undefined;
+    assert.ok(carrier, 'bob has a carrying path');
+    carrier.write = () => true;
+    const silentAt = performance.now();
+    const lost = await new Promise<number>((resolve) => conn.once('lost', () => resolve(performance.now())));
+    const after = lost - silentAt;
+    assert.ok(
+      after < 1200,
+      `lost after ${after.toFixed(0)} ms: the connection's 300 ms, not the client's 1.5 s`,
+    );
   } finally {
     await closeAll(alice, bob, server);
   }

@@ -24,6 +24,8 @@ export class Lane {
   /** The carrier asked for back-pressure: the session waits for its 'drain'. */
   full = false;
   closed = false;
+  /** The carrier's first error, if it failed with one (a relay cut, a reset): why the path was lost. */
+  error: Error | undefined;
 
   constructor(
     readonly carrier: Carrier,

@@ -1,4 +1,6 @@
 import { Duplex } from 'node:stream';
+import { ClientError } from '../errors.js';
+import { type CloseCode, closeCodeOf } from '../mux/errors.js';
 import type { PathName } from '../options.js';
 import { SessionError } from './errors.js';
 import {
@@ -52,6 +54,13 @@ const FRAME_PAYLOAD_BYTES = 1024 * 1024;
 /** The receiver acks at least every this many bytes, or after ACK_DELAY_MS. */
 const ACK_EVERY_BYTES = 1024 * 1024;
 const ACK_DELAY_MS = 10;
+/** A carrier lost for one of these reasons ends the session: no new round may work around them. */
+const FINAL_CODES: ReadonlySet<CloseCode> = new Set<CloseCode>([
+  'RELAY_LIMIT',
+  'RELAY_CLOSED',
+  'SERVER_GONE',
+]);
+
 /** A new path's HELLO reply by then, or it is dropped. */
 const HELLO_TIMEOUT_MS = 3000;
 /** A cleanly ending path gets this long to deliver its last bytes before it is destroyed. */
@@ -90,6 +99,8 @@ export class Session extends Duplex {
   private everCarried = false;
   /** Initiator: has the responder ever answered (its HELLO reply)? Until then a lost path is a refusal. */
   private heardPeer = false;
+  /** Why the last carrying path was lost (the cause of a NO_PATH). */
+  private lastLoss: Error | undefined;
 
   // Sending.
   private nextOffset = 0;
@@ -197,7 +208,10 @@ export class Session extends Duplex {
       lane.full = false;
       this.release();
     });
-    stream.on('error', () => {}); // a path's failure is a loss, handled on 'close'
+    // A path's failure is a loss, handled on 'close'; its error says why (a relay cap is final).
+    stream.on('error', (error: Error) => {
+      lane.error ??= error;
+    });
     stream.on('close', () => this.onLaneClosed(lane));
     stream.on('end', () => {
       // The peer ended this path: a finished session, or an old path let go after a move.
@@ -255,6 +269,14 @@ export class Session extends Duplex {
     if (this.current !== lane) return;
     this.current = undefined;
     if (this.destroyed || this.isDone()) return;
+    const code = lane.error ? closeCodeOf(lane.error) : undefined;
+    if (code !== undefined && FINAL_CODES.has(code) && !this.pending) {
+      // The server cut the relay by policy (its cap, the operator) or went away: a new round would
+      // only work around the policy, or fail against a server that is gone. The app hears why.
+      this.destroy(new ClientError(code, lane.error?.message ?? code, { cause: lane.error }));
+      return;
+    }
+    this.lastLoss = lane.error;
     if (this.initiator && !this.heardPeer) {
       // The buddy closed the path before answering our HELLO: it refused us (most often the key we
       // proved is not the one it pins). A new round would be refused again, so end here.
@@ -449,7 +471,11 @@ export class Session extends Duplex {
       lane.send(PING_FRAME);
     }
     if (this.orphanedAt !== undefined && now - this.orphanedAt > this.timing.resumeMs) {
-      this.destroy(new SessionError('NO_PATH', `no path came back within ${this.timing.resumeMs} ms`));
+      this.destroy(
+        new SessionError('NO_PATH', `no path came back within ${this.timing.resumeMs} ms`, {
+          cause: this.lastLoss,
+        }),
+      );
     }
   }
 
