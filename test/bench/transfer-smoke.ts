@@ -43,3 +43,13 @@ export function positiveMedian(cell: string | number | undefined): number {
   assert.ok(value > 0, `expected a positive figure, got ${String(cell)}`);
   return value;
 }
+
+/**
+ * A CPU-per-byte cell: a figure, but possibly 0.0 at smoke size, where the sender's connected → sent
+ * window can be shorter than one clock tick of /proc/<pid>/stat (10 ms).
+ */
+export function cpuFigure(cell: string | number | undefined): number {
+  const value = Number.parseFloat(String(cell).replace(/,/g, ''));
+  assert.ok(Number.isFinite(value) && value >= 0, `expected a CPU figure, got ${String(cell)}`);
+  return value;
+}
