@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'RELAY_LIMIT', // relay byte or rate limit reached
   'SHUTTING_DOWN',
   'INTERNAL',
+  'UNAVAILABLE', // the node lost its Redis or PostgreSQL (several nodes): retry later or on another node
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -69,6 +69,18 @@ export interface ServerOptions {
   shutdownGraceMs: number;
   /** SOFTWARE attribute of STUN responses. */
   stunSoftware: string;
+  /** Several nodes (SPEC §4.8): accounts and relations in this PostgreSQL instead of SQLite. With `redis`. */
+  postgres: string | null;
+  /** Several nodes: who is online, presence and signals through this Redis. With `postgres`. */
+  redis: string | null;
+  /** This node's name among the nodes; null: generated at start. */
+  nodeId: string | null;
+  /** Shared by all nodes: keys the address tags in Redis (at least 16 characters). Required with redis. */
+  clusterSecret: string | null;
+  /** Prefix of every Redis key and channel, so that deployments (and test runs) can share a Redis. */
+  clusterPrefix: string;
+  /** An online entry not refreshed by its node for this long is offline (a dead node's users). */
+  onlineTtlSeconds: number;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -101,6 +113,12 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   heartbeatSeconds: 30,
   shutdownGraceMs: 200,
   stunSoftware: 'buddylink',
+  postgres: null,
+  redis: null,
+  nodeId: null,
+  clusterSecret: null,
+  clusterPrefix: 'buddylink:',
+  onlineTtlSeconds: 15,
 };
 
 type OptionKind = 'string' | 'int' | 'bool' | 'list' | 'dir';
@@ -274,6 +292,42 @@ export const OPTION_SPECS: { [K in keyof ServerOptions]: OptionSpec } = {
     kind: 'string',
     description: 'STUN SOFTWARE attribute',
   },
+  postgres: {
+    flag: '--postgres <url>',
+    env: 'BUDDYLINK_POSTGRES',
+    kind: 'string',
+    description: 'several nodes: PostgreSQL URL for accounts and buddies (with --redis)',
+  },
+  redis: {
+    flag: '--redis <url>',
+    env: 'BUDDYLINK_REDIS',
+    kind: 'string',
+    description: 'several nodes: Redis URL for who is online and signals (with --postgres)',
+  },
+  nodeId: {
+    flag: '--node-id <id>',
+    env: 'BUDDYLINK_NODE_ID',
+    kind: 'string',
+    description: "this node's name",
+  },
+  clusterSecret: {
+    flag: '--cluster-secret <secret>',
+    env: 'BUDDYLINK_CLUSTER_SECRET',
+    kind: 'string',
+    description: 'secret shared by the nodes (prefer the environment variable)',
+  },
+  clusterPrefix: {
+    flag: '--cluster-prefix <prefix>',
+    env: 'BUDDYLINK_CLUSTER_PREFIX',
+    kind: 'string',
+    description: 'prefix of Redis keys and channels',
+  },
+  onlineTtlSeconds: {
+    flag: '--online-ttl <seconds>',
+    env: 'BUDDYLINK_ONLINE_TTL',
+    kind: 'int',
+    description: "several nodes: a dead node's users are offline after this",
+  },
 };
 
 const port = z.number().int().min(0).max(65535);
@@ -311,8 +365,22 @@ const optionsSchema = z
     heartbeatSeconds: z.number().positive(),
     shutdownGraceMs: z.number().int().min(0),
     stunSoftware: z.string().max(127),
+    postgres: z.string().min(1).nullable(),
+    redis: z.string().min(1).nullable(),
+    nodeId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-"')
+      .nullable(),
+    clusterSecret: z.string().min(16, 'at least 16 characters').nullable(),
+    clusterPrefix: z.string().max(64),
+    onlineTtlSeconds: z.number().positive(),
   })
   .strict()
+  .refine(
+    (o) => (o.postgres === null) === (o.redis === null),
+    'postgres and redis go together (both or neither)',
+  )
+  .refine((o) => o.redis === null || o.clusterSecret !== null, 'several nodes need clusterSecret')
   .refine((o) => o.maxFrameBytes >= o.maxMessageBytes, 'maxFrameBytes must be at least maxMessageBytes');
 
 /** Defaults overlaid with `partial`, validated; throws a readable error on a bad option. */

@@ -1,4 +1,5 @@
 import type { BlockList } from 'node:net';
+import type { ClusterNode } from '../cluster/node.js';
 import type { StunEndpoint } from '../protocol/index.js';
 import type { OnlineRegistry } from '../store/online.js';
 import type { Store } from '../store/store.js';
@@ -26,4 +27,6 @@ export interface ServerContext {
   readonly lifecycle: { shuttingDown: boolean };
   /** Where this server's STUN answers, for the logon result; filled once the STUN socket is bound. */
   readonly stunEndpoints: StunEndpoint[];
+  /** Several nodes on Redis (SPEC §4.8): the shared registry and the bus; absent on a single node. */
+  readonly cluster?: ClusterNode;
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { openClusterParts } from '../cluster/start.js';
 import { MemoryOnlineRegistry } from '../store/memory-online.js';
 import { RelationCachingStore } from '../store/relation-cache.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
@@ -9,11 +10,13 @@ import { resolveOptions, type ServerOptions } from './config.js';
 import type { ServerContext } from './context.js';
 import { serveControlConnection } from './control.js';
 import { CLOSE_CODES } from './control-connection.js';
+import { busHandlers } from './deliver.js';
 import { startHeartbeat } from './heartbeat.js';
 import { createOpsServer } from './http.js';
 import { closeTcp, listenTcp, urlHost } from './listen.js';
 import { createAddressTagger, createLogger } from './log.js';
 import { ServerMetrics } from './metrics.js';
+import { announcePresence } from './presence.js';
 import { registeredAddressOf, trustedProxies } from './registered-address.js';
 import { RELAY_PATH_PREFIX, RelayHub } from './relay-hub.js';
 import { SignalRoutes } from './signal-routes.js';
@@ -48,12 +51,29 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   const log = createLogger(options.logLevel);
   const metrics = new ServerMetrics();
   const lifecycle = { shuttingDown: false };
-  // This process alone writes its SQLite database, so accepted relations may be cached (consent check).
-  const store = new RelationCachingStore(openSqliteStore(options.dataDir));
+  // Several nodes (SPEC §4.8): PostgreSQL and Redis, src/cluster/. Else this process alone writes its
+  // SQLite database, so accepted relations may be cached (consent check).
+  let reaped: (users: string[]) => void = () => {};
+  const parts =
+    options.postgres !== null && options.redis !== null && options.clusterSecret !== null
+      ? await openClusterParts(
+          {
+            ...options,
+            postgres: options.postgres,
+            redis: options.redis,
+            clusterSecret: options.clusterSecret,
+          },
+          metrics.registry,
+          log,
+          (users) => reaped(users),
+        )
+      : undefined;
+  const store = parts?.store ?? new RelationCachingStore(openSqliteStore(options.dataDir));
   const ctx: ServerContext = {
     options,
     store,
-    online: new MemoryOnlineRegistry(),
+    online: parts?.cluster.online ?? new MemoryOnlineRegistry(),
+    ...(parts ? { cluster: parts.cluster } : {}),
     log,
     metrics,
     trustedProxies: trustedProxies(options.trustProxy),
@@ -71,13 +91,23 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('WebSocket only\n');
   });
   wsServer.on('upgrade', (req, socket, head) => routeUpgrade(ctx, controlWss, relayWss, req, socket, head));
-  const opsServer = createOpsServer(metrics, lifecycle);
+  const opsServer = createOpsServer(metrics, lifecycle, parts?.health);
+  if (parts) {
+    reaped = (users) => {
+      for (const user of users)
+        announcePresence(ctx, user, false).catch((err: unknown) =>
+          log.warn({ err: String(err) }, 'offline announcement failed'),
+        );
+    };
+    await parts.cluster.start(busHandlers(ctx, (a, b) => store.forget(a, b)));
+  }
   const stopHeartbeats = [
     startHeartbeat(controlWss, options.heartbeatSeconds),
     startHeartbeat(relayWss, options.heartbeatSeconds),
   ];
 
   const opened: Array<() => Promise<void>> = [() => store.close()];
+  if (parts) opened.push(() => parts.cluster.close());
   const undo = async () => {
     for (const close of opened.reverse()) await close().catch(() => {});
   };
@@ -115,7 +145,10 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     stun: `udp://${urlHost(stun.host)}:${stun.port}`,
     http: `http://${urlHost(httpBound.host)}:${httpBound.port}`,
   };
-  log.info({ ...urls, revealAddresses: options.revealAddresses, relay: options.relay }, 'listening');
+  log.info(
+    { ...urls, revealAddresses: options.revealAddresses, relay: options.relay, node: parts?.cluster.nodeId },
+    'listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -125,6 +158,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       for (const stopHeartbeat of stopHeartbeats) stopHeartbeat();
       await shutDownConnections(ctx, controlWss, relayWss);
       await Promise.all([closeTcp(wsServer), closeTcp(opsServer), stun.close()]);
+      await parts?.cluster.close();
       await store.close();
       log.info('stopped');
     })();

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { ServiceUnavailableError } from '../errors.js';
 import type { Account, BuddyRelation, KdfParams, SessionTokenRecord, Store } from '../store.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
@@ -98,6 +99,13 @@ async function migrate(pool: pg.Pool): Promise<void> {
   }
 }
 
+/** SQLSTATE classes 08 (connection), 57P (shutdown), 53 (resources), or no SQLSTATE at all (socket). */
+function isConnectionLoss(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
+  return code.startsWith('08') || code.startsWith('57P') || code.startsWith('53');
+}
+
 function orderPair(a: string, b: string): [string, string] {
   return a < b ? [a, b] : [b, a];
 }
@@ -126,11 +134,27 @@ class PostgresStore implements CheckedStore {
   }
 
   async ping(): Promise<void> {
-    await this.#pool.query('SELECT 1');
+    await this.#query('SELECT 1');
+  }
+
+  /**
+   * A query; losing the database (refused, reset, shut down, no connection in time) becomes a typed
+   * UNAVAILABLE, while a constraint or SQL error stays what it is (a bug, answered INTERNAL).
+   */
+  async #query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.#pool.query<R>(sql, values);
+    } catch (err) {
+      if (isConnectionLoss(err)) throw new ServiceUnavailableError('store', { cause: err });
+      throw err;
+    }
   }
 
   async createAccount(a: Account): Promise<boolean> {
-    const result = await this.#pool.query(
+    const result = await this.#query(
       `INSERT INTO accounts (user_name, password_hash, salt, kdf, public_key, created_at)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_name) DO NOTHING`,
       [a.user, a.passwordHash, a.salt, kdfText(a.kdf), a.publicKey, a.createdAt],
@@ -139,9 +163,7 @@ class PostgresStore implements CheckedStore {
   }
 
   async findAccount(user: string): Promise<Account | undefined> {
-    const { rows } = await this.#pool.query<AccountRow>('SELECT * FROM accounts WHERE user_name = $1', [
-      user,
-    ]);
+    const { rows } = await this.#query<AccountRow>('SELECT * FROM accounts WHERE user_name = $1', [user]);
     const row = rows[0];
     if (!row) return undefined;
     return {
@@ -155,7 +177,7 @@ class PostgresStore implements CheckedStore {
   }
 
   async saveToken(r: SessionTokenRecord): Promise<void> {
-    await this.#pool.query(
+    await this.#query(
       `INSERT INTO session_tokens (token_hash, user_name, created_at, expires_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (token_hash) DO UPDATE SET user_name = excluded.user_name,
          created_at = excluded.created_at, expires_at = excluded.expires_at`,
@@ -164,7 +186,7 @@ class PostgresStore implements CheckedStore {
   }
 
   async findToken(tokenHash: string): Promise<SessionTokenRecord | undefined> {
-    const { rows } = await this.#pool.query<TokenRow>('SELECT * FROM session_tokens WHERE token_hash = $1', [
+    const { rows } = await this.#query<TokenRow>('SELECT * FROM session_tokens WHERE token_hash = $1', [
       tokenHash,
     ]);
     const row = rows[0];
@@ -178,15 +200,15 @@ class PostgresStore implements CheckedStore {
   }
 
   async deleteToken(tokenHash: string): Promise<void> {
-    await this.#pool.query('DELETE FROM session_tokens WHERE token_hash = $1', [tokenHash]);
+    await this.#query('DELETE FROM session_tokens WHERE token_hash = $1', [tokenHash]);
   }
 
   async deleteExpiredTokens(now: number): Promise<number> {
-    return (await this.#pool.query('DELETE FROM session_tokens WHERE expires_at < $1', [now])).rowCount ?? 0;
+    return (await this.#query('DELETE FROM session_tokens WHERE expires_at < $1', [now])).rowCount ?? 0;
   }
 
   async findRelation(a: string, b: string): Promise<BuddyRelation | undefined> {
-    const { rows } = await this.#pool.query<RelationRow>(
+    const { rows } = await this.#query<RelationRow>(
       'SELECT * FROM buddy_relations WHERE user_lo = $1 AND user_hi = $2',
       orderPair(a, b),
     );
@@ -195,7 +217,7 @@ class PostgresStore implements CheckedStore {
 
   async putRelation(r: BuddyRelation): Promise<void> {
     const [lo, hi] = orderPair(r.requester, r.target);
-    await this.#pool.query(
+    await this.#query(
       `INSERT INTO buddy_relations (user_lo, user_hi, requester, state, created_at) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (user_lo, user_hi) DO UPDATE SET requester = excluded.requester, state = excluded.state`,
       [lo, hi, r.requester, r.state, r.createdAt],
@@ -203,7 +225,7 @@ class PostgresStore implements CheckedStore {
   }
 
   async deleteRelation(a: string, b: string): Promise<boolean> {
-    const result = await this.#pool.query(
+    const result = await this.#query(
       'DELETE FROM buddy_relations WHERE user_lo = $1 AND user_hi = $2',
       orderPair(a, b),
     );
@@ -211,7 +233,7 @@ class PostgresStore implements CheckedStore {
   }
 
   async relationsOf(user: string): Promise<BuddyRelation[]> {
-    const { rows } = await this.#pool.query<RelationRow>(
+    const { rows } = await this.#query<RelationRow>(
       'SELECT * FROM buddy_relations WHERE user_lo = $1 OR user_hi = $1 ORDER BY created_at',
       [user],
     );

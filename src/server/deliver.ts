@@ -1,0 +1,49 @@
+import type { SignalRoute } from '../cluster/bus.js';
+import type { ServerEvent } from '../protocol/events.js';
+import type { OnlineDevice } from '../store/online.js';
+import type { ServerContext } from './context.js';
+
+type EventBody = ServerEvent extends infer E ? (E extends unknown ? Omit<E, 'v'> : never) : never;
+
+/**
+ * Writes an event to one online device: on its connection when this node holds it, else through the
+ * bus to the node that does (SPEC §4.8). False when this node holds no such connection any more.
+ */
+export async function deliverToDevice(
+  ctx: ServerContext,
+  device: OnlineDevice,
+  event: EventBody,
+  route?: SignalRoute,
+): Promise<boolean> {
+  if (device.node === undefined || !ctx.cluster || device.node === ctx.cluster.nodeId) {
+    const connection = ctx.connections.get(device.connectionId);
+    connection?.sendEvent(event);
+    return connection !== undefined;
+  }
+  await ctx.cluster.bus.deliver(device.node, device.connectionId, event, route);
+  return true;
+}
+
+/**
+ * What a node does with the bus's messages: events for its connections (a signal also teaches the
+ * route back, so that the answer returns to the device that asked), and relation changes that void
+ * what it cached about a pair.
+ */
+export function busHandlers(ctx: ServerContext, forgetRelation: (a: string, b: string) => void) {
+  return {
+    deliver(connectionId: string, event: EventBody, route: SignalRoute | undefined): void {
+      const connection = ctx.connections.get(connectionId);
+      if (!connection) return;
+      if (route)
+        ctx.signalRoutes.remember(route.from, route.to, route.session, {
+          [route.from]: route.fromConnection,
+          [route.to]: connectionId,
+        });
+      connection.sendEvent(event);
+    },
+    relationChanged(a: string, b: string): void {
+      forgetRelation(a, b);
+      ctx.signalRoutes.forgetPair(a, b);
+    },
+  };
+}
