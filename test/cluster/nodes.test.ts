@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { createUser, makeBuddies, randomSessionId } from '../server/helpers.js';
 import { type TestServices, testServices } from '../store/services.js';
 import { healthOf, type NodeProcess, spawnNode, stopNode } from './nodes.js';
+import { addressForms, dumpPostgres, dumpRedis } from './shared-state.js';
 
 let services: TestServices | string = 'not started';
 const nodes: NodeProcess[] = [];
@@ -99,4 +100,33 @@ test('every node reports PostgreSQL and Redis healthy, with its node id', async 
     assert.equal(health.status, 200);
     assert.deepEqual(health.body, { status: 'ok', ok: true, node: n.nodeId, store: 'ok', redis: 'ok' });
   }
+});
+
+test('no client address is in Redis or PostgreSQL while buddies on two nodes are online', async (t) => {
+  if (typeof services === 'string') return t.skip(services);
+  const [n1, n2] = [node(0), node(1)];
+  const alice = await createUser({ urls: n1.urls }, 'alice5', { localAddress: '127.0.0.77' });
+  const bob = await createUser({ urls: n2.urls }, 'bob5', { localAddress: '127.0.0.88' });
+  await makeBuddies(alice, bob);
+  assert.deepEqual(await alice.client.ok('sameNat', { buddy: 'bob5' }), { same: false });
+  const body = { session: randomSessionId(), purpose: 'offer', scope: 'global', addresses: [] };
+  await alice.client.ok('signal', { to: 'bob5', body });
+  const redis = await dumpRedis(services.redis);
+  const rows = await dumpPostgres(services.postgres);
+  // The scan sees the state it claims to scan: both users' entries and accounts.
+  assert.ok(redis.some((v) => v.includes('alice5')) && redis.some((v) => v.includes('bob5')));
+  assert.ok(rows.some((r) => r.includes('alice5')) && rows.some((r) => r.includes('bob5')));
+  for (const form of [...addressForms('127.0.0.77'), ...addressForms('127.0.0.88')]) {
+    assert.deepEqual(
+      redis.filter((v) => v.includes(form)),
+      [],
+      `Redis holds ${form}`,
+    );
+    assert.deepEqual(
+      rows.filter((r) => r.includes(form)),
+      [],
+      `PostgreSQL holds ${form}`,
+    );
+  }
+  await Promise.all([alice.client.close(), bob.client.close()]);
 });
