@@ -40,6 +40,7 @@ import {
 } from './options.js';
 import type { PeerConnection } from './peer-connection.js';
 import { PeerSocket } from './peer-socket.js';
+import { serverUrls } from './server-list.js';
 
 export type { ClientEvents, CreateAccountOptions, LogonOptions } from './client-options.js';
 
@@ -71,6 +72,9 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Aborted by close(): connects in flight stop, and so do their loser tries' timers. */
   private readonly closing = new AbortController();
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Several nodes (`server` a comma-separated list): the one this client is logged on to. */
+  private readonly servers: string[];
+  private serverIndex = 0;
 
   private constructor(
     private readonly serverUrl: string,
@@ -90,7 +94,13 @@ export class Client extends EventEmitter<ClientEvents> {
     this.control = control;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
-    this.global = new GlobalAddress(socket, serverUrl, options.stun, options.extraGlobalAddresses);
+    this.servers = serverUrls(serverUrl);
+    this.global = new GlobalAddress(
+      socket,
+      this.servers[0] ?? serverUrl,
+      options.stun,
+      options.extraGlobalAddresses,
+    );
     this.global.useAdvertised(logon.stun);
     this.ctx = this.makeContext(keyPair);
     this.answerer = new Answerer(this.ctx, this.timeouts, (connection) => this.adopt(connection, true));
@@ -148,8 +158,9 @@ export class Client extends EventEmitter<ClientEvents> {
       device: options.device ?? defaultDevice(),
       listen: options.listen ?? false,
     };
-    const control = await ControlChannel.open(
-      serverUrl,
+    const { channel: control, index } = await ControlChannel.openAny(
+      serverUrls(serverUrl),
+      0,
       timeouts.requestTimeoutMs,
       options.controlLocalAddress,
     );
@@ -162,6 +173,7 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     const socket = PeerSocket.bind(options.udpPort ?? 0, options.udpHost, { tcp: options.tcp ?? true });
     const client = new Client(serverUrl, home, credentials, control, logon, keyPair, socket, options);
+    client.serverIndex = index;
     await client.refreshBuddies().catch(() => {});
     return client;
   }
@@ -360,7 +372,7 @@ export class Client extends EventEmitter<ClientEvents> {
       ownGlobalAddress: (t) => this.global.learn(t.stunTimeoutMs, t.globalAddressTtlMs),
       awaitAnswer: (buddy, session, scope, timeoutMs, signal) =>
         this.answers.expect(buddy, session, scope, timeoutMs, signal),
-      relayUrl: (path) => new URL(path, this.serverUrl).toString(),
+      relayUrl: (path) => new URL(path, this.servers[this.serverIndex] ?? this.serverUrl).toString(),
     };
   }
 
@@ -414,8 +426,10 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.closed) return;
     this.reconnectTimer = setTimeout(async () => {
       try {
-        const control = await ControlChannel.open(
-          this.serverUrl,
+        // Another node first, when there are several: the one just lost may be gone for good.
+        const { channel: control, index } = await ControlChannel.openAny(
+          this.servers,
+          this.serverIndex + 1,
           this.timeouts.requestTimeoutMs,
           this.options.controlLocalAddress,
         );
@@ -435,6 +449,7 @@ export class Client extends EventEmitter<ClientEvents> {
           return;
         }
         this.control = control;
+        this.serverIndex = index;
         this.global.useAdvertised(logon.stun);
         this.watch(control);
         await this.refreshBuddies().catch(() => {});

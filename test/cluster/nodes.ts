@@ -10,7 +10,7 @@ export const CLUSTER_SECRET = 'test-cluster-secret-0123456789';
 export interface NodeProcess {
   nodeId: string;
   child: ChildProcess;
-  urls: { ws: string; http: string };
+  urls: { ws: string; http: string; stun: string };
   stderr: () => string;
 }
 
@@ -58,8 +58,13 @@ export async function spawnNode(
       reject(new Error(`node ${nodeId} exited ${code}: ${err}`));
     });
   });
-  const listening = JSON.parse(line) as { ws: string; http: string };
-  return { nodeId, child, urls: { ws: listening.ws, http: listening.http }, stderr: () => err };
+  const listening = JSON.parse(line) as { ws: string; http: string; stun: string };
+  return {
+    nodeId,
+    child,
+    urls: { ws: listening.ws, http: listening.http, stun: listening.stun },
+    stderr: () => err,
+  };
 }
 
 /** SIGTERM and wait; SIGKILL when it does not go within 5 s. */
