@@ -22,13 +22,50 @@ const deliverMessage = z
 /** A relation changed: every node forgets what it cached about the pair. */
 const relationMessage = z.object({ kind: z.literal('relation'), a: userName, b: userName }).strict();
 
-const busMessage = z.discriminatedUnion('kind', [deliverMessage, relationMessage]);
+const nodeName = z.string().min(1).max(64);
+const requestId = z.string().regex(/^[0-9a-f]{16}$/);
+
+/** Asks the node that relays a session for one buddy's ticket (relay-route.ts). */
+const relayOpenMessage = z
+  .object({
+    kind: z.literal('relay.open'),
+    requestId,
+    replyTo: nodeName,
+    user: userName,
+    buddy: userName,
+    session: sessionId,
+  })
+  .strict();
+
+/** The answer: a ticket on the relaying node, or the error code it refused with. */
+const relayTicketMessage = z
+  .object({
+    kind: z.literal('relay.ticket'),
+    requestId,
+    ticket: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/)
+      .optional(),
+    error: z.string().max(40).optional(),
+  })
+  .strict();
+
+const busMessage = z.discriminatedUnion('kind', [
+  deliverMessage,
+  relationMessage,
+  relayOpenMessage,
+  relayTicketMessage,
+]);
+export type RelayOpenMessage = z.infer<typeof relayOpenMessage>;
+export type RelayTicketMessage = z.infer<typeof relayTicketMessage>;
 export type DeliverMessage = z.infer<typeof deliverMessage>;
 export type SignalRoute = NonNullable<DeliverMessage['route']>;
 
 export interface BusHandlers {
   deliver(connectionId: string, event: EventBody, route: SignalRoute | undefined): void;
   relationChanged(a: string, b: string): void;
+  relayOpen?(m: RelayOpenMessage): void;
+  relayTicket?(m: RelayTicketMessage): void;
 }
 
 /**
@@ -63,6 +100,8 @@ export class ClusterBus {
       }
       const m = parsed.data;
       if (m.kind === 'relation') handlers.relationChanged(m.a, m.b);
+      else if (m.kind === 'relay.open') handlers.relayOpen?.(m);
+      else if (m.kind === 'relay.ticket') handlers.relayTicket?.(m);
       else {
         const { v: _v, ...body } = m.event;
         handlers.deliver(m.connectionId, body as EventBody, m.route);
@@ -85,6 +124,11 @@ export class ClusterBus {
   /** Tells every node (this one too) that the pair's relation changed. */
   async relationChanged(a: string, b: string): Promise<void> {
     await this.#publisher.publish(this.#relationsChannel, JSON.stringify({ kind: 'relation', a, b }));
+  }
+
+  /** Sends a relay message to one node. */
+  async toNode(node: string, message: RelayOpenMessage | RelayTicketMessage): Promise<void> {
+    await this.#publisher.publish(this.#channelOf(node), JSON.stringify(message));
   }
 
   #channelOf(node: string): string {

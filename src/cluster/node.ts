@@ -5,6 +5,7 @@ import type { Endpoint } from '../protocol/fields.js';
 import { type BusHandlers, ClusterBus } from './bus.js';
 import { natTag } from './nat-tag.js';
 import { RedisOnlineRegistry } from './redis-online.js';
+import { RelayRoute } from './relay-route.js';
 
 export interface ClusterNodeOptions {
   redisUrl: string;
@@ -14,6 +15,8 @@ export interface ClusterNodeOptions {
   /** Shared by every node: keys the address tags. */
   secret: Buffer;
   onlineTtlMs: number;
+  /** How long a relay ticket waits for the buddy (the relay session's claim lives as long). */
+  relayTicketTtlMs: number;
   prefixLengths: PrefixLengths;
   registry: Registry;
   log: { warn(o: object, m: string): void; info(o: object, m: string): void };
@@ -28,6 +31,9 @@ export interface ClusterNode {
   readonly nodeId: string;
   readonly online: RedisOnlineRegistry;
   readonly bus: ClusterBus;
+  readonly relay: RelayRoute;
+  /** Where the other nodes reach this one's WebSocket port (relay forwarding); advertised in Redis. */
+  setUrl(url: string): void;
   tagOf(address: Endpoint): string;
   /** Caches of shared state (relations) may be trusted only while the bus that invalidates them is up. */
   busUp(): boolean;
@@ -80,9 +86,12 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     },
   });
 
+  let url: string | undefined;
+  let relay: RelayRoute | undefined;
   const tick = async () => {
     try {
       await online.refresh();
+      if (url && relay) await relay.advertise(url, o.onlineTtlMs);
       const gone = await online.reap();
       if (gone.length > 0) o.onReaped(gone);
       setUp(publisher.status === 'ready' && subscriber.status === 'ready' && subscribed);
@@ -106,6 +115,13 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
 
   await Promise.all([publisher.connect(), subscriber.connect()]);
   const bus = new ClusterBus({ publisher, subscriber, prefix: o.prefix, nodeId: o.nodeId });
+  relay = new RelayRoute({
+    redis: publisher,
+    bus,
+    prefix: o.prefix,
+    nodeId: o.nodeId,
+    ticketTtlMs: o.relayTicketTtlMs,
+  });
   // A third of the TTL: one lost refresh (a GC pause, a Redis blip) never takes a user offline.
   const timer = setInterval(() => void tick(), Math.max(50, Math.floor(o.onlineTtlMs / 3))).unref();
 
@@ -113,6 +129,11 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     nodeId: o.nodeId,
     online,
     bus,
+    relay,
+    setUrl(value) {
+      url = value;
+      void tick();
+    },
     tagOf: (address) => natTag(o.secret, address.host, o.prefixLengths),
     busUp: () => up,
     redisState: () => (up ? 'ok' : 'down'),

@@ -32,6 +32,7 @@ export async function openClusterParts(
       nodeId,
       secret: Buffer.from(options.clusterSecret, 'utf8'),
       onlineTtlMs: options.onlineTtlSeconds * 1000,
+      relayTicketTtlMs: options.relayTicketTtlSeconds * 1000,
       prefixLengths: { v4: options.v4Prefix, v6: options.v6Prefix },
       registry,
       log,

@@ -75,6 +75,8 @@ export interface ServerOptions {
   redis: string | null;
   /** This node's name among the nodes; null: generated at start. */
   nodeId: string | null;
+  /** Where other nodes reach this node's WebSocket port (relay forwarding); null: the listening URL. */
+  nodeUrl: string | null;
   /** Shared by all nodes: keys the address tags in Redis (at least 16 characters). Required with redis. */
   clusterSecret: string | null;
   /** Prefix of every Redis key and channel, so that deployments (and test runs) can share a Redis. */
@@ -116,6 +118,7 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   postgres: null,
   redis: null,
   nodeId: null,
+  nodeUrl: null,
   clusterSecret: null,
   clusterPrefix: 'buddylink:',
   onlineTtlSeconds: 15,
@@ -310,6 +313,12 @@ export const OPTION_SPECS: { [K in keyof ServerOptions]: OptionSpec } = {
     kind: 'string',
     description: "this node's name",
   },
+  nodeUrl: {
+    flag: '--node-url <url>',
+    env: 'BUDDYLINK_NODE_URL',
+    kind: 'string',
+    description: 'several nodes: ws://host:port where the other nodes reach this one',
+  },
   clusterSecret: {
     flag: '--cluster-secret <secret>',
     env: 'BUDDYLINK_CLUSTER_SECRET',
@@ -370,6 +379,10 @@ const optionsSchema = z
     nodeId: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-"')
+      .nullable(),
+    nodeUrl: z
+      .string()
+      .regex(/^wss?:\/\/[^/\s]+$/, 'ws://host:port')
       .nullable(),
     clusterSecret: z.string().min(16, 'at least 16 characters').nullable(),
     clusterPrefix: z.string().max(64),

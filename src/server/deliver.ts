@@ -1,4 +1,4 @@
-import type { SignalRoute } from '../cluster/bus.js';
+import type { RelayOpenMessage, RelayTicketMessage, SignalRoute } from '../cluster/bus.js';
 import type { ServerEvent } from '../protocol/events.js';
 import type { OnlineDevice } from '../store/online.js';
 import type { ServerContext } from './context.js';
@@ -44,6 +44,19 @@ export function busHandlers(ctx: ServerContext, forgetRelation: (a: string, b: s
     relationChanged(a: string, b: string): void {
       forgetRelation(a, b);
       ctx.signalRoutes.forgetPair(a, b);
+      // A removed buddy's relay sessions end on the node that relays them, whichever node removed it.
+      ctx.store.findRelation(a, b).then(
+        (r) => {
+          if (r?.state !== 'accepted') ctx.relay.closePair(a, b);
+        },
+        () => {},
+      );
+    },
+    relayOpen(m: RelayOpenMessage): void {
+      void ctx.cluster?.relay.answer(m, () => ctx.relay.open(m.user, m.buddy, m.session)).catch(() => {});
+    },
+    relayTicket(m: RelayTicketMessage): void {
+      ctx.cluster?.relay.onTicket(m);
     },
   };
 }

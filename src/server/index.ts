@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import type { ClusterNode } from '../cluster/node.js';
+import { forwardRelaySocket } from '../cluster/relay-route.js';
 import { openClusterParts } from '../cluster/start.js';
 import { MemoryOnlineRegistry } from '../store/memory-online.js';
 import { RelationCachingStore } from '../store/relation-cache.js';
@@ -145,6 +147,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     stun: `udp://${urlHost(stun.host)}:${stun.port}`,
     http: `http://${urlHost(httpBound.host)}:${httpBound.port}`,
   };
+  parts?.cluster.setUrl(options.nodeUrl ?? urls.ws);
   log.info(
     { ...urls, revealAddresses: options.revealAddresses, relay: options.relay, node: parts?.cluster.nodeId },
     'listening',
@@ -207,7 +210,8 @@ function routeUpgrade(
       return;
     }
     if (!ctx.relay.hasTicket(ticket)) {
-      refuseUpgrade(socket, 404, 'Not Found');
+      if (ctx.cluster) forwardRelayUpgrade(ctx.cluster, relayWss, ticket, req, socket, head);
+      else refuseUpgrade(socket, 404, 'Not Found');
       return;
     }
     relayWss.handleUpgrade(req, socket, head, (ws) => {
@@ -225,6 +229,27 @@ function routeUpgrade(
     controlWss.emit('connection', ws, req);
     serveControlConnection(ctx, ws, registered);
   });
+}
+
+/** Several nodes: a ticket this node handed out for another node's relay hub is forwarded there. */
+function forwardRelayUpgrade(
+  cluster: ClusterNode,
+  relayWss: WebSocketServer,
+  ticket: string,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  cluster.relay.forwardTarget(ticket).then(
+    (url) => {
+      if (!url) return refuseUpgrade(socket, 404, 'Not Found');
+      relayWss.handleUpgrade(req, socket, head, (ws) => {
+        relayWss.emit('connection', ws, req);
+        forwardRelaySocket(ws, `${url}${RELAY_PATH_PREFIX}${ticket}`);
+      });
+    },
+    () => refuseUpgrade(socket, 503, 'Service Unavailable'),
+  );
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {

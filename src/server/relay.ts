@@ -14,6 +14,11 @@ export async function openRelay(
 ): Promise<Result<'relay.open'>> {
   if (!ctx.options.relay) throw new ProtocolError('FORBIDDEN', 'this server does not relay (--no-relay)');
   const { me } = await requireOnlineBuddy(ctx, conn, req.buddy);
-  const ticket = ctx.relay.open(me.user, req.buddy, req.session);
+  // Several nodes: the session is relayed by the node that claimed it first (src/cluster/relay-route.ts).
+  const owner = ctx.cluster ? await ctx.cluster.relay.ownerOf(me.user, req.buddy, req.session) : undefined;
+  const ticket =
+    ctx.cluster && owner !== undefined && owner !== ctx.cluster.nodeId
+      ? await ctx.cluster.relay.remoteTicket(owner, me.user, req.buddy, req.session)
+      : ctx.relay.open(me.user, req.buddy, req.session);
   return { ticket, path: `${RELAY_PATH_PREFIX}${ticket}` };
 }
