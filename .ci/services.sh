@@ -23,6 +23,8 @@ start() {
   local bin dir pg_port redis_port db
   bin=$(pg_bin)
   dir=$(mktemp -d /tmp/buddylink-services.XXXXXX)
+  # A start that fails half-way leaves nothing running and nothing on disk.
+  trap 'stop "$dir" >/dev/null 2>&1' ERR
   chmod 755 "$dir"
   mkdir "$dir/pg" "$dir/redis"
   chown postgres:postgres "$dir/pg"
