@@ -1,10 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, scryptSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { hashSessionToken } from '../src/server/tokens.js';
+import { openSqliteStore } from '../src/store/sqlite-store.js';
 import { WireClient } from './cluster/wire-client.js';
 import { BENCH_KDF, benchToken } from './load-accounts.js';
 
@@ -48,14 +51,19 @@ interface Node {
   ws: string;
 }
 
-async function spawnNode(id: string, env: Record<string, string>, cluster: boolean): Promise<Node> {
+async function spawnNode(
+  id: string,
+  env: Record<string, string>,
+  cluster: boolean,
+  dataDir = ':memory:',
+): Promise<Node> {
   const args = [
     MAIN,
     'server',
     '--json',
     ...['--host', '127.0.0.1', '--port', '0', '--stun-port', '0', '--http-port', '0', '--log-level', 'warn'],
     ...['--messages-per-second', '100000', '--message-burst', '100000', '--max-pending', '1000'],
-    ...(cluster ? ['--node-id', id] : ['--data', ':memory:']),
+    ...(cluster ? ['--node-id', id] : ['--data', dataDir]),
   ];
   const child = spawn(process.execPath, args, {
     env: cluster ? { ...process.env, ...env } : { ...process.env },
@@ -115,6 +123,53 @@ async function populate(url: string, users: number): Promise<void> {
     [lo, hi],
   );
   await client.end();
+}
+
+/** The same accounts and tokens in a SQLite data directory, for the single-node baseline. */
+async function populateSqlite(dir: string, users: number): Promise<void> {
+  const store = openSqliteStore(dir);
+  const salt = randomBytes(16);
+  const passwordHash = scryptSync('bench-password', salt, BENCH_KDF.keyLength, {
+    N: BENCH_KDF.N,
+    r: 1,
+    p: 1,
+  });
+  for (let i = 0; i < users; i++) {
+    const user = `u${i}`;
+    await store.createAccount({
+      user,
+      passwordHash,
+      salt,
+      kdf: BENCH_KDF,
+      publicKey: 'ab'.repeat(32),
+      createdAt: 0,
+    });
+    await store.saveToken({
+      tokenHash: hashSessionToken(benchToken(i)),
+      user,
+      createdAt: 0,
+      expiresAt: 9e12,
+    });
+    if (i % 2 === 1)
+      await store.putRelation({ requester: `u${i - 1}`, target: user, state: 'accepted', createdAt: 0 });
+  }
+  await store.close();
+}
+
+/** Token logons with `window` in flight, spread over the nodes; the clients stay logged on. */
+async function logonRun(urls: string[], from: number, count: number, window: number) {
+  const held: WireClient[] = [];
+  const started = performance.now();
+  let next = from;
+  await Promise.all(
+    Array.from({ length: window }, async () => {
+      while (next < from + count) {
+        const i = next++;
+        held.push(await logOn(urls[i % urls.length] ?? '', i));
+      }
+    }),
+  );
+  return { held, perSecond: count / ((performance.now() - started) / 1000) };
 }
 
 async function logOn(url: string, index: number): Promise<WireClient> {
@@ -191,23 +246,25 @@ async function main(): Promise<void> {
     const alone = await pairLatency(sa, sb, 'b', args.samples);
     single.child.kill('SIGTERM');
 
+    // The same token logons on one SQLite node, for the ratio under the same machine load.
+    const dir = mkdtempSync(join(tmpdir(), 'buddylink-bench-'));
+    const baselineCount = Math.min(args.clients, 5000);
+    await populateSqlite(dir, baselineCount + 4);
+    const sqliteNode = await spawnNode('sqlite', {}, false, dir);
+    const baseline = await logonRun([sqliteNode.ws], 4, baselineCount, 64);
+    for (const c of baseline.held) c.close();
+    sqliteNode.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+
     // 2 and 3. logons per second over every node, then the clients stay logged on.
     const rssBefore = nodes.map((n) => rssBytes(n.child.pid ?? 0));
-    const held: WireClient[] = [];
-    const started = performance.now();
-    let next = 4;
-    const last = args.clients + 4;
     const window = 64;
-    await Promise.all(
-      Array.from({ length: window }, async () => {
-        while (next < last) {
-          const i = next++;
-          const node = nodes[i % nodes.length];
-          if (node) held.push(await logOn(node.ws, i));
-        }
-      }),
+    const { held, perSecond } = await logonRun(
+      nodes.map((n) => n.ws),
+      4,
+      args.clients,
+      window,
     );
-    const seconds = (performance.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 1000));
     const rssAfter = nodes.map((n) => rssBytes(n.child.pid ?? 0));
     const perClient = rssAfter.reduce((s, r, i) => s + r - (rssBefore[i] ?? 0), 0) / held.length;
@@ -227,7 +284,7 @@ async function main(): Promise<void> {
       `\nratio cross-node / single node: judgement p50 ${(cross.judge.p50 / alone.judge.p50).toFixed(2)}x, p99 ${(cross.judge.p99 / alone.judge.p99).toFixed(2)}x; signal p50 ${(cross.signal.p50 / alone.signal.p50).toFixed(2)}x, p99 ${(cross.signal.p99 / alone.signal.p99).toFixed(2)}x`,
     );
     console.log(
-      `\nlogons: ${held.length} token logons over ${nodes.length} nodes in ${seconds.toFixed(2)} s = ${(held.length / seconds).toFixed(0)}/s (${window} in flight)`,
+      `\nlogons: ${held.length} token logons over ${nodes.length} nodes: ${perSecond.toFixed(0)}/s; ${baselineCount} on one SQLite node: ${baseline.perSecond.toFixed(0)}/s (${window} in flight; load average ${loadavg()[0]?.toFixed(1)})`,
     );
     console.log(
       `held: ${held.length} clients on ${nodes.length} nodes (${Math.round(held.length / nodes.length)} each); node RSS growth ${(perClient / 1024).toFixed(1)} KiB per client; RSS per node MiB: ${rssAfter.map((r) => (r / 2 ** 20).toFixed(0)).join(', ')}`,

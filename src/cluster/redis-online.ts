@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Endpoint } from '../protocol/fields.js';
@@ -51,15 +52,34 @@ local function live(key, now)
   return n
 end`;
 
-const ADD_SCRIPT = `${LIVE_COUNT}
+// Adds a device, named uniquely among the user's live devices (name-2, name-3… as on one node: device
+// names are ASCII, so byte lengths are character lengths), in one round trip.
+const ADD_SCRIPT = `
 local now = tonumber(ARGV[3])
-local before = live(KEYS[1], now)
+local taken = {}
+local before = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+  local d = cjson.decode(v)
+  if d.expiresAt > now then
+    before = before + 1
+    taken[d.device] = true
+  end
+end
 local entry = cjson.decode(ARGV[2])
+if taken[entry.device] then
+  local n = 2
+  while true do
+    local suffix = '-' .. n
+    local candidate = string.sub(entry.device, 1, 64 - #suffix) .. suffix
+    if not taken[candidate] then entry.device = candidate break end
+    n = n + 1
+  end
+end
 entry.seq = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[6])
-return {entry.seq, before == 0 and 1 or 0}`;
+return {entry.seq, before == 0 and 1 or 0, entry.device}`;
 
 const REMOVE_SCRIPT = `${LIVE_COUNT}
 local had = redis.call('HDEL', KEYS[1], ARGV[1])
@@ -92,6 +112,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[5])
 return 1`;
 
+const SCRIPT_SHA = new Map<string, string>();
+
 interface LocalDevice {
   shared: SharedDevice;
   registeredAddress: Endpoint;
@@ -118,20 +140,19 @@ export class RedisOnlineRegistry implements OnlineRegistry {
 
   async addDevice(r: DeviceRegistration): Promise<{ device: OnlineDevice; firstDevice: boolean }> {
     if (this.#local.has(r.connectionId)) await this.removeDevice(r.connectionId);
-    const taken = new Set((await this.devicesOf(r.user)).map((d) => d.device));
     const now = Date.now();
     const shared: SharedDevice = {
       user: r.user,
       node: this.#o.nodeId,
       conn: r.connectionId,
-      device: uniqueName(r.requestedDevice, taken),
+      device: r.requestedDevice,
       listen: r.listen,
       natTag: this.#o.tagOf(r.registeredAddress),
       seq: 0,
       expiresAt: now + this.#o.ttlMs,
     };
-    const [seq, first] = (await this.#call(() =>
-      this.#o.redis.eval(
+    const [seq, first, device] = (await this.#call(() =>
+      this.#script(
         ADD_SCRIPT,
         3,
         this.#userKey(r.user),
@@ -144,8 +165,9 @@ export class RedisOnlineRegistry implements OnlineRegistry {
         String(this.#o.ttlMs * 4),
         member(r.user, r.connectionId),
       ),
-    )) as [number, number];
+    )) as [number, number, string];
     shared.seq = seq;
+    shared.device = device;
     this.#local.set(r.connectionId, { shared, registeredAddress: { ...r.registeredAddress } });
     return { device: this.#toDevice(shared), firstDevice: first === 1 };
   }
@@ -157,7 +179,7 @@ export class RedisOnlineRegistry implements OnlineRegistry {
     if (!local) return undefined;
     this.#local.delete(connectionId);
     const last = (await this.#call(() =>
-      this.#o.redis.eval(
+      this.#script(
         REMOVE_SCRIPT,
         2,
         this.#userKey(local.shared.user),
@@ -221,14 +243,7 @@ export class RedisOnlineRegistry implements OnlineRegistry {
   /** Removes entries whose node stopped refreshing them; returns the users now offline. */
   async reap(limit = 1000): Promise<string[]> {
     const gone = (await this.#call(() =>
-      this.#o.redis.eval(
-        REAP_SCRIPT,
-        1,
-        this.#expiryKey(),
-        String(Date.now()),
-        String(limit),
-        this.#o.prefix,
-      ),
+      this.#script(REAP_SCRIPT, 1, this.#expiryKey(), String(Date.now()), String(limit), this.#o.prefix),
     )) as string[];
     return gone.filter((u) => userName.safeParse(u).success);
   }
@@ -253,6 +268,21 @@ export class RedisOnlineRegistry implements OnlineRegistry {
       // Another node's device has no address here (SPEC §4.4): the judgement compares tags instead.
       registeredAddress: registeredAddress ? { ...registeredAddress } : undefined,
     } as ClusterDevice;
+  }
+
+  /** EVALSHA (the script's text is not sent each time), EVAL when Redis lost it (a restart). */
+  async #script(lua: string, keys: number, ...args: string[]): Promise<unknown> {
+    let sha = SCRIPT_SHA.get(lua);
+    if (!sha) {
+      sha = createHash('sha1').update(lua).digest('hex');
+      SCRIPT_SHA.set(lua, sha);
+    }
+    try {
+      return await this.#o.redis.evalsha(sha, keys, ...args);
+    } catch (err) {
+      if (!String(err).includes('NOSCRIPT')) throw err;
+      return this.#o.redis.eval(lua, keys, ...args);
+    }
   }
 
   async #call<T>(command: () => Promise<T>): Promise<T> {
@@ -281,14 +311,5 @@ function safeJson(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return undefined;
-  }
-}
-
-function uniqueName(requested: string, taken: Set<string>): string {
-  if (!taken.has(requested)) return requested;
-  for (let n = 2; ; n++) {
-    const suffix = `-${n}`;
-    const candidate = `${requested.slice(0, 64 - suffix.length)}${suffix}`;
-    if (!taken.has(candidate)) return candidate;
   }
 }

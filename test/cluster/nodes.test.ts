@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createUser, makeBuddies, randomSessionId } from '../server/helpers.js';
+import { createUser, makeBuddies, randomSessionId, TEST_PASSWORD, TestClient } from '../server/helpers.js';
 import { type TestServices, testServices } from '../store/services.js';
 import { healthOf, type NodeProcess, spawnNode, stopNode } from './nodes.js';
 import { addressForms, dumpPostgres, dumpRedis } from './shared-state.js';
@@ -129,4 +129,15 @@ test('no client address is in Redis or PostgreSQL while buddies on two nodes are
     );
   }
   await Promise.all([alice.client.close(), bob.client.close()]);
+});
+
+test('two devices of one user with one name on two nodes get distinct names', async (t) => {
+  if (typeof services === 'string') return t.skip(services);
+  const [n1, n2] = [node(0), node(1)];
+  const dora = await createUser({ urls: n1.urls }, 'dora6', { device: 'laptop' });
+  const second = await TestClient.connect(n2.urls.ws);
+  const logon = await second.ok('logon', { user: 'dora6', password: TEST_PASSWORD, device: 'laptop' });
+  assert.equal(dora.device, 'laptop');
+  assert.equal(logon.device, 'laptop-2');
+  await Promise.all([dora.client.close(), second.close()]);
 });
