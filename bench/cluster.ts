@@ -22,6 +22,7 @@ import { BENCH_KDF, benchToken } from './load-accounts.js';
  */
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./cluster/ws-floor.js', import.meta.url));
 const SERVICES = fileURLToPath(new URL('../../.ci/services.sh', import.meta.url));
 const SECRET = 'bench-cluster-secret-0123456789';
 
@@ -49,6 +50,45 @@ interface Node {
   id: string;
   child: ChildProcess;
   ws: string;
+}
+
+/** The bare `ws` server, holding as many idle clients as one node did (each sent one message). */
+async function floorBytesPerClient(clients: number): Promise<number> {
+  const child = spawn(process.execPath, [FLOOR], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout?.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
+      });
+      child.once('exit', (code) => reject(new Error(`floor exited ${code}`)));
+    });
+    const url = (JSON.parse(line) as { ws: string }).ws;
+    await new Promise((r) => setTimeout(r, 500));
+    const before = rssBytes(child.pid ?? 0);
+    const held: WireClient[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < clients) {
+          next++;
+          const c = await WireClient.connect(url);
+          await new Promise<void>((resolve) => {
+            c.socket.once('message', () => resolve());
+            c.socket.send('{"v":1,"id":1,"type":"ping"}');
+          });
+          held.push(c);
+        }
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const perClient = (rssBytes(child.pid ?? 0) - before) / held.length;
+    for (const c of held) c.close();
+    return perClient;
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 async function spawnNode(
@@ -234,8 +274,13 @@ async function main(): Promise<void> {
     if (!n0 || !n1) throw new Error('at least two nodes');
 
     // 1. latency: across nodes, on one node of the cluster, on a single SQLite node.
-    const cross = await pairLatency(await logOn(n0.ws, 0), await logOn(n1.ws, 1), 'u1', args.samples);
-    const same = await pairLatency(await logOn(n0.ws, 2), await logOn(n0.ws, 3), 'u3', args.samples);
+    // Both pairs warm up first (JIT, pools, caches), so that neither pays for being measured first.
+    const samePair = [await logOn(n0.ws, 2), await logOn(n0.ws, 3)] as const;
+    const crossPair = [await logOn(n0.ws, 0), await logOn(n1.ws, 1)] as const;
+    await pairLatency(samePair[0], samePair[1], 'u3', 300);
+    await pairLatency(crossPair[0], crossPair[1], 'u1', 300);
+    const same = await pairLatency(samePair[0], samePair[1], 'u3', args.samples);
+    const cross = await pairLatency(crossPair[0], crossPair[1], 'u1', args.samples);
     const single = await spawnNode('single', {}, false);
     const sa = await WireClient.connect(single.ws);
     const sb = await WireClient.connect(single.ws);
@@ -257,6 +302,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
 
     // 2 and 3. logons per second over every node, then the clients stay logged on.
+    await new Promise((r) => setTimeout(r, 500));
     const rssBefore = nodes.map((n) => rssBytes(n.child.pid ?? 0));
     const window = 64;
     const { held, perSecond } = await logonRun(
@@ -290,6 +336,10 @@ async function main(): Promise<void> {
       `held: ${held.length} clients on ${nodes.length} nodes (${Math.round(held.length / nodes.length)} each); node RSS growth ${(perClient / 1024).toFixed(1)} KiB per client; RSS per node MiB: ${rssAfter.map((r) => (r / 2 ** 20).toFixed(0)).join(', ')}`,
     );
     for (const c of held) c.close();
+    const floor = await floorBytesPerClient(Math.round(held.length / nodes.length));
+    console.log(
+      `floor: bare ws server holding ${Math.round(held.length / nodes.length)} clients: ${(floor / 1024).toFixed(1)} KiB per client; cluster node / floor = ${(perClient / floor).toFixed(2)}x`,
+    );
   } finally {
     await Promise.all(
       nodes.map(async (n) => {
