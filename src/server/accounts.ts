@@ -111,7 +111,12 @@ async function completeLogon(
   ctx.metrics.logons.inc({ outcome: 'ok' });
   ctx.metrics.devicesOnline.inc();
   ctx.log.info({ user, device: device.device, conn: conn.id }, 'logged on');
-  if (firstDevice) await announcePresence(ctx, user, true);
+  // Several nodes: telling buddies needs PostgreSQL and Redis; a failure there must not leave the device
+  // registered under a logon the client was told had failed, so it is logged and the logon stands.
+  if (firstDevice)
+    await announcePresence(ctx, user, true).catch((err: unknown) =>
+      ctx.log.warn({ user, err: err instanceof Error ? err.message : String(err) }, 'presence not announced'),
+    );
   const result: LogonResult = {
     user,
     token: token.token,

@@ -101,7 +101,13 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
           log.warn({ err: String(err) }, 'offline announcement failed'),
         );
     };
-    await parts.cluster.start(busHandlers(ctx, (a, b) => store.forget(a, b)));
+    try {
+      await parts.cluster.start(busHandlers(ctx, (a, b) => store.forget(a, b)));
+    } catch (err) {
+      await parts.cluster.close();
+      await store.close();
+      throw err;
+    }
   }
   const stopHeartbeats = [
     startHeartbeat(controlWss, options.heartbeatSeconds),
