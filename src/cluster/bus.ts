@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type ServerEvent, serverEvent } from '../protocol/events.js';
-import { sessionId, userName } from '../protocol/fields.js';
+import { endpoint, sessionId, userName } from '../protocol/fields.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 
 type EventBody = ServerEvent extends infer E ? (E extends unknown ? Omit<E, 'v'> : never) : never;
@@ -50,13 +50,32 @@ const relayTicketMessage = z
   })
   .strict();
 
+/** The variant (--reveal-addresses): asks the node that holds a connection for its registered address. */
+const addressAskMessage = z
+  .object({
+    kind: z.literal('address.ask'),
+    requestId,
+    replyTo: nodeName,
+    connectionId: z.string().min(1).max(64),
+  })
+  .strict();
+
+/** The answer; no address when the node does not reveal or no longer holds the connection. */
+const addressAnswerMessage = z
+  .object({ kind: z.literal('address.answer'), requestId, address: endpoint.optional() })
+  .strict();
+
 const busMessage = z.discriminatedUnion('kind', [
+  addressAskMessage,
+  addressAnswerMessage,
   deliverMessage,
   relationMessage,
   relayOpenMessage,
   relayTicketMessage,
 ]);
 export type RelayOpenMessage = z.infer<typeof relayOpenMessage>;
+export type AddressAskMessage = z.infer<typeof addressAskMessage>;
+export type AddressAnswerMessage = z.infer<typeof addressAnswerMessage>;
 export type RelayTicketMessage = z.infer<typeof relayTicketMessage>;
 export type DeliverMessage = z.infer<typeof deliverMessage>;
 export type SignalRoute = NonNullable<DeliverMessage['route']>;
@@ -66,6 +85,8 @@ export interface BusHandlers {
   relationChanged(a: string, b: string): void;
   relayOpen?(m: RelayOpenMessage): void;
   relayTicket?(m: RelayTicketMessage): void;
+  addressAsk?(m: AddressAskMessage): void;
+  addressAnswer?(m: AddressAnswerMessage): void;
 }
 
 /**
@@ -102,6 +123,8 @@ export class ClusterBus {
       if (m.kind === 'relation') handlers.relationChanged(m.a, m.b);
       else if (m.kind === 'relay.open') handlers.relayOpen?.(m);
       else if (m.kind === 'relay.ticket') handlers.relayTicket?.(m);
+      else if (m.kind === 'address.ask') handlers.addressAsk?.(m);
+      else if (m.kind === 'address.answer') handlers.addressAnswer?.(m);
       else {
         const { v: _v, ...body } = m.event;
         handlers.deliver(m.connectionId, body as EventBody, m.route);
@@ -127,7 +150,10 @@ export class ClusterBus {
   }
 
   /** Sends a relay message to one node. */
-  async toNode(node: string, message: RelayOpenMessage | RelayTicketMessage): Promise<void> {
+  async toNode(
+    node: string,
+    message: RelayOpenMessage | RelayTicketMessage | AddressAskMessage | AddressAnswerMessage,
+  ): Promise<void> {
     await this.#publisher.publish(this.#channelOf(node), JSON.stringify(message));
   }
 

@@ -6,6 +6,7 @@ import { type BusHandlers, ClusterBus } from './bus.js';
 import { natTag } from './nat-tag.js';
 import { RedisOnlineRegistry } from './redis-online.js';
 import { RelayRoute } from './relay-route.js';
+import { AddressReveal } from './reveal.js';
 
 export interface ClusterNodeOptions {
   redisUrl: string;
@@ -32,6 +33,7 @@ export interface ClusterNode {
   readonly online: RedisOnlineRegistry;
   readonly bus: ClusterBus;
   readonly relay: RelayRoute;
+  readonly reveal: AddressReveal;
   /** Where the other nodes reach this one's WebSocket port (relay forwarding); advertised in Redis. */
   setUrl(url: string): void;
   tagOf(address: Endpoint): string;
@@ -130,6 +132,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     online,
     bus,
     relay,
+    reveal: new AddressReveal(bus, o.nodeId),
     setUrl(value) {
       url = value;
       void tick();

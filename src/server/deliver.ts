@@ -1,4 +1,10 @@
-import type { RelayOpenMessage, RelayTicketMessage, SignalRoute } from '../cluster/bus.js';
+import type {
+  AddressAnswerMessage,
+  AddressAskMessage,
+  RelayOpenMessage,
+  RelayTicketMessage,
+  SignalRoute,
+} from '../cluster/bus.js';
 import type { ServerEvent } from '../protocol/events.js';
 import type { OnlineDevice } from '../store/online.js';
 import type { ServerContext } from './context.js';
@@ -57,6 +63,14 @@ export function busHandlers(ctx: ServerContext, forgetRelation: (a: string, b: s
     },
     relayTicket(m: RelayTicketMessage): void {
       ctx.cluster?.relay.onTicket(m);
+    },
+    addressAsk(m: AddressAskMessage): void {
+      // Only a node that reveals addresses itself answers with one (the operator's choice, per node).
+      const address = ctx.options.revealAddresses ? ctx.cluster?.online.addressOf(m.connectionId) : undefined;
+      void ctx.cluster?.reveal.answer(m.replyTo, m.requestId, address).catch(() => {});
+    },
+    addressAnswer(m: AddressAnswerMessage): void {
+      ctx.cluster?.reveal.onAnswer(m);
     },
   };
 }

@@ -72,10 +72,13 @@ export async function answerRegisteredAddress(
   if (!ctx.options.revealAddresses)
     throw new ProtocolError('FORBIDDEN', 'this server does not reveal addresses (see --reveal-addresses)');
   const { target } = await requireOnlineBuddy(ctx, conn, req.buddy);
-  // The address never leaves the node that saw it (SPEC §4.8); a buddy on another node is not revealed.
-  if (!target.registeredAddress)
-    throw new ProtocolError('FORBIDDEN', `${req.buddy} is on another server node; log on to the same node`);
-  return { address: { ...target.registeredAddress } };
+  // Several nodes: the address stays on the node that saw it, which answers for it alone (SPEC §4.8).
+  const address =
+    target.registeredAddress ??
+    (ctx.cluster && target.node ? await ctx.cluster.reveal.ask(target.node, target.connectionId) : undefined);
+  if (!address)
+    throw new ProtocolError('UNAVAILABLE', `the server node of ${req.buddy} did not reveal the address`);
+  return { address: { ...address } };
 }
 
 /** S141–S143: the caller's own registered address; needs no logon, as it tells the caller only itself. */

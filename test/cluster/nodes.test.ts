@@ -141,3 +141,31 @@ test('two devices of one user with one name on two nodes get distinct names', as
   assert.equal(logon.device, 'laptop-2');
   await Promise.all([dora.client.close(), second.close()]);
 });
+
+test("the variant across nodes: the buddy's node reveals the address, only when its operator switched it on", async (t) => {
+  if (typeof services === 'string') return t.skip(services);
+  const s = services;
+  const [r1, r2] = await Promise.all(
+    ['v1', 'v2'].map((id) => spawnNode(s, id, { extra: ['--reveal-addresses'] })),
+  );
+  if (!r1 || !r2) throw new Error('nodes');
+  try {
+    const alice = await createUser({ urls: r1.urls }, 'alice7', { localAddress: '127.0.0.77' });
+    const bob = await createUser({ urls: r2.urls }, 'bob7', { localAddress: '127.0.0.88' });
+    await makeBuddies(alice, bob);
+    const { address } = await alice.client.ok('registeredAddress', { buddy: 'bob7' });
+    assert.equal((address as { host: string }).host, '127.0.0.88');
+    // A node without the variant refuses, as one server does.
+    const carol = await createUser({ urls: node(0).urls }, 'carol7');
+    await makeBuddies(carol, bob);
+    assert.equal(await carol.client.failure('registeredAddress', { buddy: 'bob7' }), 'FORBIDDEN');
+    // A buddy on a node without the variant: that node keeps the address to itself.
+    const dave = await createUser({ urls: node(1).urls }, 'dave7', { localAddress: '127.0.0.99' });
+    await makeBuddies(alice, dave);
+    assert.equal(await alice.client.failure('registeredAddress', { buddy: 'dave7' }), 'UNAVAILABLE');
+    assert.ok(!alice.client.frames.some((f) => f.includes('127.0.0.99')));
+    await Promise.all([alice.client.close(), bob.client.close(), carol.client.close(), dave.client.close()]);
+  } finally {
+    await Promise.all([stopNode(r1), stopNode(r2)]);
+  }
+});
