@@ -93,12 +93,15 @@ test('a relation removed on node 1 stops signals at once on node 2', async (t) =
   await Promise.all([alice.client.close(), bob.client.close()]);
 });
 
-test('every node reports PostgreSQL and Redis healthy, with its node id', async (t) => {
+test('every node reports PostgreSQL and Redis healthy, with its node id, and its per-node gauges', async (t) => {
   if (typeof services === 'string') return t.skip(services);
   for (const n of nodes) {
     const health = await healthOf(n);
     assert.equal(health.status, 200);
     assert.deepEqual(health.body, { status: 'ok', ok: true, node: n.nodeId, store: 'ok', redis: 'ok' });
+    const metrics = await (await fetch(`${n.urls.http}/metrics`)).text();
+    assert.match(metrics, new RegExp(`^buddylink_cluster_redis_up\\{node="${n.nodeId}"\\} 1$`, 'm'));
+    assert.match(metrics, new RegExp(`^buddylink_node_devices_online\\{node="${n.nodeId}"\\} \\d+$`, 'm'));
   }
 });
 
