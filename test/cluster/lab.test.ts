@@ -20,7 +20,7 @@ import { CLUSTER_SECRET } from './nodes.js';
 const SERVICES = fileURLToPath(new URL('../../../.ci/services.sh', import.meta.url));
 const PASSWORD = 'lab password 12';
 
-async function sendAcrossNodes(topology: string): Promise<{ path: unknown; same: boolean }> {
+async function sendAcrossNodes(topology: string): Promise<{ path: unknown; same: boolean; log: string }> {
   const spec = findTopology(topology);
   assert.ok(spec, topology);
   const dir = await mkdtemp(join(tmpdir(), 'buddylab-nodes-'));
@@ -51,7 +51,7 @@ async function sendAcrossNodes(topology: string): Promise<{ path: unknown; same:
             nodeEnv,
           );
           nodes.push(node);
-          const listening = await node.waitForEvent('listening', 20_000);
+          const listening = await node.waitForEvent('listening', 30_000);
           assert.ok(listening, `node ${id}: ${node.stderr}`);
           urls.push(String(listening.ws));
         }
@@ -81,7 +81,7 @@ async function sendAcrossNodes(topology: string): Promise<{ path: unknown; same:
           bobEnv,
         );
         nodes.push(receiver);
-        assert.ok(await receiver.waitForEvent('ready', 20_000), receiver.stderr);
+        assert.ok(await receiver.waitForEvent('ready', 30_000), receiver.stderr);
         // Bob is online (on node 2) while he receives: node 1 judges from the tags alone.
         const judged = await must('alice', ['judge', 'bob'], aliceEnv);
         const send = await runCli(lab, 'alice', ['send', 'bob', file, '--json'], aliceEnv, 90_000);
@@ -92,6 +92,8 @@ async function sendAcrossNodes(topology: string): Promise<{ path: unknown; same:
         return {
           path: send.lines.find((l) => l.event === 'connected')?.path,
           same: judgement?.same === true,
+          // What to read when a run goes another way: every line of the send, and its errors.
+          log: `${send.stdout}\n${send.stderr}`,
         };
       } finally {
         await Promise.all(nodes.map((n) => n.stop()));
@@ -114,7 +116,7 @@ for (const [topology, path, same] of [
   test(`NAT lab, buddies on two nodes: ${topology} judged ${same ? 'same' : 'different'}, file on the ${path} path`, async (t) => {
     if (!requireLab(t)) return;
     const result = await sendAcrossNodes(topology);
-    assert.equal(result.same, same);
-    assert.equal(result.path, path);
+    assert.equal(result.same, same, result.log);
+    assert.equal(result.path, path, result.log);
   });
 }
