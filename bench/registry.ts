@@ -3,6 +3,7 @@ import type { Benchmark } from './harness/benchmark.js';
 import { judgementBenchmark } from './judgement.js';
 import { labConnectBenchmark } from './lab-connect.js';
 import { labLanShapedBenchmark } from './lab-lan-shaped.js';
+import { labReachBenchmark } from './lab-reach.js';
 import { labSetupBytesBenchmark } from './lab-setup-bytes.js';
 import { labThroughputBenchmark } from './lab-throughput.js';
 import { loopbackThroughputBenchmark } from './loopback-throughput.js';
@@ -20,4 +21,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   loopbackThroughputBenchmark,
   labLanShapedBenchmark,
   wormholeBenchmark,
+  labReachBenchmark,
 ];

@@ -81,6 +81,17 @@ const symmetricOne: TopologySpec = {
   hosts: [server, client('alice', 'homeA', '192.168.1.10'), client('bob', 'homeB', '10.0.2.10')],
 };
 
+/** The roles of birthday punching the other way round: the answerer (bob) is the hard side. */
+const symmetricAnswerer: TopologySpec = {
+  name: 'symmetric-answerer',
+  summary: 'alice behind an endpoint-independent NAT, bob (the answerer) behind a symmetric one',
+  routers: [
+    home('homeA', '203.0.113.10', '192.168.1.1/24'),
+    home('homeB', '203.0.113.11', '10.0.2.1/24', { nat: { kind: 'symmetric' } }),
+  ],
+  hosts: [server, client('alice', 'homeA', '192.168.1.10'), client('bob', 'homeB', '10.0.2.10')],
+};
+
 /** Port blocks per home: the carrier NAT keeps ports, so a block names the home behind it (RFC 7422). */
 const HOME_A_PORTS = [20000, 29999] as const;
 const HOME_B_PORTS = [30000, 39999] as const;
@@ -231,6 +242,7 @@ export const TOPOLOGIES: readonly TopologySpec[] = [
   poolNat,
   symmetricBoth,
   symmetricOne,
+  symmetricAnswerer,
   carrierNat(false),
   carrierNat(true),
   udpBlocked,

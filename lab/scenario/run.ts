@@ -35,6 +35,12 @@ export interface Scenario {
   stranger?: boolean;
   /** Send the file this many times (each a new `send` process) to time repeated connects. */
   sends?: number;
+  /**
+   * Each further send gets a new `receive --once` (a new peer socket, so a new global port): the
+   * NAT state a send leaves (bob's conntrack holes towards alice's ports, 30 s) cannot help the
+   * next, and each send is an independent try (birthday punching's success rate).
+   */
+  receiverPerSend?: boolean;
 }
 
 export interface Attempt {
@@ -190,15 +196,19 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
         throw new Error(`stranger: ${stranger.stderr}`);
     }
 
-    const receiver = CliProcess.spawn(
-      lab,
-      'bob',
-      ['receive', '--out', join(dir, 'inbox'), ...(sends === 1 ? ['--once'] : []), '--json'],
-      env('bob'),
-    );
-    started.push(receiver);
-    if (!(await receiver.waitForEvent('ready', STEP_TIMEOUT_MS.ready)))
-      throw new Error(`receive not ready: ${receiver.stderr}`);
+    const startReceiver = async (once: boolean): Promise<CliProcess> => {
+      const receiver = CliProcess.spawn(
+        lab,
+        'bob',
+        ['receive', '--out', join(dir, 'inbox'), ...(once ? ['--once'] : []), '--json'],
+        env('bob'),
+      );
+      started.push(receiver);
+      if (!(await receiver.waitForEvent('ready', STEP_TIMEOUT_MS.ready)))
+        throw new Error(`receive not ready: ${receiver.stderr}`);
+      return receiver;
+    };
+    const receiver = await startReceiver(sends === 1 || s.receiverPerSend === true);
 
     const captures = s.capture
       ? await Promise.all([
@@ -242,6 +252,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
 
     const connects = [connectOf(send)];
     for (let i = 2; i <= sends; i++) {
+      const fresh = s.receiverPerSend ? await startReceiver(true) : undefined;
       const again = await runCli(
         lab,
         'alice',
@@ -249,7 +260,11 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
         env('alice'),
         STEP_TIMEOUT_MS.send,
       );
-      if (again.exitCode === 0) await receiver.waitForNth('received', i, STEP_TIMEOUT_MS.received);
+      if (again.exitCode === 0) {
+        if (fresh) await fresh.waitForEvent('received', STEP_TIMEOUT_MS.received);
+        else await receiver.waitForNth('received', i, STEP_TIMEOUT_MS.received);
+      }
+      await fresh?.stop();
       connects.push(connectOf(again));
     }
 

@@ -64,7 +64,7 @@ export function registerDoctor(program: Command): void {
                 : same
                   ? `${buddy.user.padEnd(14)} same NAT: LAN first (TCP, else UDX)`
                   : nat
-                    ? `${buddy.user.padEnd(14)} another NAT: internet (punch${easy ? '' : '; relay if theirs is hard too'}), relay as last resort`
+                    ? `${buddy.user.padEnd(14)} another NAT: internet (punch${easy ? '' : '; birthday punching if theirs is endpoint-independent, relay at once if it is hard too'}), relay as last resort`
                     : `${buddy.user.padEnd(14)} another NAT: relay (no UDP)`,
             );
           }

@@ -43,16 +43,24 @@ function globalOptions(): Option[] {
       .env('BUDDYLINK_UDP_PORT')
       .argParser((v) => parsePort(v)),
     new Option('--udp-host <ip>', 'bind address of the peer socket (default: all)').env('BUDDYLINK_UDP_HOST'),
-    new Option('--local-address <ip:port...>', 'offer these local addresses instead of the interfaces').env(
-      'BUDDYLINK_LOCAL_ADDRESSES',
-    ),
+    // One value per flag (repeat it, or use commas): a variadic option before the command name would swallow it.
+    new Option('--local-address <ip:port>', 'offer this local address instead of the interfaces (repeatable)')
+      .env('BUDDYLINK_LOCAL_ADDRESSES')
+      .argParser(collect),
     new Option('--device <name>', 'device name for this logon (default: host name and process id)').env(
       'BUDDYLINK_DEVICE',
     ),
-    new Option('--timeout <name=ms...>', `tune a timeout (${Object.keys(DEFAULT_TIMEOUTS).join(', ')})`).env(
-      'BUDDYLINK_TIMEOUTS',
-    ),
+    new Option(
+      '--timeout <name=ms>',
+      `tune a timeout, repeatable (${Object.keys(DEFAULT_TIMEOUTS).join(', ')})`,
+    )
+      .env('BUDDYLINK_TIMEOUTS')
+      .argParser(collect),
   ];
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function parsePort(text: string): number {
@@ -69,9 +77,17 @@ export function withGlobals(command: Command): Command {
 }
 
 export function readGlobals(command: Command): Globals {
+  // A flag typed on the command line beats the environment wherever it was typed (before or after
+  // the command name): the subcommand's copy of an option also reads the environment.
   const merged: Record<string, unknown> = {};
+  const fromCli = new Set<string>();
   for (let c: Command | null = command; c; c = c.parent) {
-    for (const [k, v] of Object.entries(c.opts())) if (v !== undefined && !(k in merged)) merged[k] = v;
+    for (const [k, v] of Object.entries(c.opts())) {
+      if (v === undefined || fromCli.has(k)) continue;
+      const typed = c.getOptionValueSource(k) === 'cli';
+      if (typed || !(k in merged)) merged[k] = v;
+      if (typed) fromCli.add(k);
+    }
   }
   const list = (v: unknown) =>
     v === undefined

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Home } from '../client/index.js';
 import { openClient, readGlobals, withGlobals } from './globals.js';
-import { runCommand } from './output.js';
+import { plainLine, runCommand } from './output.js';
 
 /** `buddylink logout`: revokes the kept session token and forgets it. */
 export function registerLogout(program: Command): void {
@@ -11,16 +11,23 @@ export function registerLogout(program: Command): void {
       const globals = readGlobals(command);
       await runCommand(globals.json, async (out) => {
         const home = new Home(globals.home);
+        if (!(await home.session())) {
+          // Nothing to revoke: say so plainly; logging out twice is not a failure.
+          out.event({ event: 'logout', wasLoggedIn: false }, 'not logged in: nothing to log out');
+          return;
+        }
         try {
           const client = await openClient(globals);
           await client.logoff({ revokeToken: true });
         } catch (error) {
           // An expired or revoked session is logged out already; anything else is worth saying.
-          out.note(`buddylink: could not reach the server to revoke the token (${String(error)})`);
+          out.note(
+            `buddylink: the server did not revoke the token (${plainLine(error)}); forgotten here anyway`,
+          );
         } finally {
           await home.forgetSession();
         }
-        out.event({ event: 'logout' }, 'logged off');
+        out.event({ event: 'logout', wasLoggedIn: true }, 'logged off');
       });
     });
 }

@@ -3,6 +3,8 @@ import type { Output } from './output.js';
 /** How often progress is shown: often enough to look alive, rarely enough to keep stdout small. */
 const PROGRESS_INTERVAL_MS = 250;
 const BAR_WIDTH = 30;
+/** Carriage return + erase the line: no stray characters when a shorter line follows a longer one. */
+const CLEAR_LINE = '\r\x1b[2K';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -15,9 +17,18 @@ export function formatBytes(n: number): string {
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
+/** The bar on screen, if any, so every other line can clear it first (errors never land on its end). */
+let shown = false;
+
+export function clearBar(): void {
+  if (!shown) return;
+  process.stderr.write(CLEAR_LINE);
+  shown = false;
+}
+
 /**
- * Transfer progress: `{"event":"progress",…}` lines with --json; otherwise a bar with rate and ETA
- * on stderr when it is a terminal (stdout keeps the one-line summary).
+ * Transfer progress for the whole transfer: `{"event":"progress",…}` lines with --json; otherwise
+ * one bar with rate and ETA on stderr when it is a terminal (per-file lines go above it).
  */
 export class Progress {
   private readonly started = performance.now();
@@ -25,12 +36,12 @@ export class Progress {
 
   constructor(
     private readonly out: Output,
-    private readonly total: number,
+    private readonly total: number | null,
   ) {}
 
   update(bytes: number): void {
     const now = performance.now();
-    if (bytes < this.total && now - this.lastShown < PROGRESS_INTERVAL_MS) return;
+    if ((this.total === null || bytes < this.total) && now - this.lastShown < PROGRESS_INTERVAL_MS) return;
     this.lastShown = now;
     const seconds = Math.max((now - this.started) / 1000, 1e-3);
     const rate = bytes / seconds;
@@ -39,18 +50,26 @@ export class Progress {
       return;
     }
     if (!process.stderr.isTTY) return;
-    const share = this.total === 0 ? 1 : bytes / this.total;
-    const filled = Math.round(share * BAR_WIDTH);
-    const eta = rate > 0 ? Math.ceil((this.total - bytes) / rate) : 0;
-    process.stderr.write(
-      `\r[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ` +
-        `${formatBytes(bytes)} of ${formatBytes(this.total)}  ${formatBytes(rate)}/s  ETA ${eta}s  `,
-    );
+    let line: string;
+    if (this.total === null) {
+      line = `${formatBytes(bytes)}  ${formatBytes(rate)}/s`;
+    } else {
+      const share = this.total === 0 ? 1 : Math.min(bytes / this.total, 1);
+      const filled = Math.round(share * BAR_WIDTH);
+      const eta = rate > 0 ? Math.ceil((this.total - bytes) / rate) : 0;
+      line =
+        `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ` +
+        `${formatBytes(bytes)} of ${formatBytes(this.total)}  ${formatBytes(rate)}/s  ETA ${eta}s`;
+    }
+    // A terminal that does not say its width (0) gets 80 columns.
+    const width = process.stderr.columns || 80;
+    process.stderr.write(CLEAR_LINE + line.slice(0, Math.max(width - 1, 10)));
+    shown = true;
   }
 
   /** Seconds since the start, and clears the bar line. */
   finish(): number {
-    if (!this.out.json && process.stderr.isTTY) process.stderr.write('\n');
+    clearBar();
     return (performance.now() - this.started) / 1000;
   }
 }

@@ -1,6 +1,13 @@
 import { type Command, Option } from 'commander';
-import { OPTION_SPECS, optionsFromEnv, parseOptionText, type ServerOptions } from '../server/config.js';
+import {
+  DEFAULT_OPTIONS,
+  OPTION_SPECS,
+  optionsFromEnv,
+  parseOptionText,
+  type ServerOptions,
+} from '../server/config.js';
 import type { RunningServer } from '../server/index.js';
+import { lockDataDir } from './data-lock.js';
 import { EXIT } from './exit-codes.js';
 
 /**
@@ -61,12 +68,19 @@ async function runServer(options: Partial<ServerOptions>, json: boolean): Promis
   // listening line, and must still get a clean shutdown.
   let server: RunningServer | undefined;
   let stopping = false;
+  let unlock = () => {};
   const stop = () => {
     stopping = true;
     if (!server) return;
     server.close().then(
-      () => process.exit(EXIT.ok),
-      () => process.exit(EXIT.other),
+      () => {
+        unlock();
+        process.exit(EXIT.ok);
+      },
+      () => {
+        unlock();
+        process.exit(EXIT.other);
+      },
     );
   };
   process.once('SIGTERM', stop);
@@ -74,8 +88,13 @@ async function runServer(options: Partial<ServerOptions>, json: boolean): Promis
   // Loaded here, not at the top, so that client commands do not pay for the server's dependencies.
   const { startServer } = await import('../server/index.js');
   try {
+    // Several nodes keep nothing in the data directory (PostgreSQL holds it): nodes on one machine share none.
+    const usesPostgres = (options.postgres ?? null) !== null;
+    if (!usesPostgres)
+      unlock = lockDataDir(options.dataDir === undefined ? DEFAULT_OPTIONS.dataDir : options.dataDir);
     server = await startServer(options);
   } catch (err) {
+    unlock();
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`buddylink server: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
     process.exit(e instanceof TypeError ? EXIT.usage : EXIT.other);

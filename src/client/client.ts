@@ -171,7 +171,10 @@ export class Client extends EventEmitter<ClientEvents> {
       control.close();
       throw error;
     }
-    const socket = PeerSocket.bind(options.udpPort ?? 0, options.udpHost, { tcp: options.tcp ?? true });
+    const socket = PeerSocket.bind(options.udpPort ?? 0, options.udpHost, {
+      tcp: options.tcp ?? true,
+      ...(options.birthday ? { birthday: options.birthday } : {}),
+    });
     const client = new Client(serverUrl, home, credentials, control, logon, keyPair, socket, options);
     client.serverIndex = index;
     await client.refreshBuddies().catch(() => {});
@@ -370,6 +373,7 @@ export class Client extends EventEmitter<ClientEvents> {
       localAddresses: () => this.localAddresses(),
       globalAddresses: (t) => this.global.offer(t.stunTimeoutMs, t.globalAddressTtlMs),
       ownGlobalAddress: (t) => this.global.learn(t.stunTimeoutMs, t.globalAddressTtlMs),
+      natClass: () => this.global.natClass(),
       awaitAnswer: (buddy, session, scope, timeoutMs, signal) =>
         this.answers.expect(buddy, session, scope, timeoutMs, signal),
       relayUrl: (path) => new URL(path, this.servers[this.serverIndex] ?? this.serverUrl).toString(),

@@ -10,7 +10,7 @@ import { askSameNat, judgeOnClient } from './judge.js';
 import { type ConnectOptions, DEFAULT_TIMEOUTS, type Timeouts } from './options.js';
 import { PathRace, type Winner } from './path-race.js';
 import { PeerConnection } from './peer-connection.js';
-import { openRelay } from './relay-path.js';
+import { openRelay, relayBudgetOf } from './relay-path.js';
 import { CHOSEN_MARKER } from './secure-channel.js';
 
 /** Errors that no other path can cure: stop at once and tell the caller. */
@@ -91,6 +91,7 @@ export async function connectToBuddy(
     attempts: story.attempts,
     connectMs: Math.round(performance.now() - started),
     initiator: true,
+    relayBudget: relayBudgetOf(winner.secret),
   });
 }
 

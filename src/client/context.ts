@@ -1,6 +1,7 @@
 import type { KeyPair } from '@hyperswarm/secret-stream';
 import type { Endpoint, RequestType, Result, SignalBody } from '../protocol/index.js';
 import type { RequestFields } from './control.js';
+import type { NatClass } from './nat-class.js';
 import type { Liveness, Timeouts } from './options.js';
 import type { PeerSocket } from './peer-socket.js';
 
@@ -16,6 +17,8 @@ export interface PeerContext {
   localAddresses(): Endpoint[];
   globalAddresses(timeouts: Timeouts): Promise<Endpoint[]>;
   ownGlobalAddress(timeouts: Timeouts): Promise<Endpoint>;
+  /** Our NAT's mapping class, learnt with the global address; undefined until then. */
+  natClass?(): NatClass | undefined;
   /** Resolves with the buddy's answer (or abort) to our offer of `session` in `scope`. */
   awaitAnswer(
     buddy: string,

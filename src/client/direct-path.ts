@@ -1,7 +1,10 @@
 import type { Socket } from 'node:net';
 import type NoiseSecretStream from '@hyperswarm/secret-stream';
+import type { UdxSocket } from 'udx-native';
 import type { Endpoint, SignalBody } from '../protocol/index.js';
 import { abortable } from './abortable.js';
+import { BirthdayPunch } from './birthday/birthday-punch.js';
+import { BOTH_HARD_REASON, type PairStrategy, pairStrategy } from './birthday/strategy.js';
 import type { PeerContext } from './context.js';
 import { ClientError } from './errors.js';
 import { Puncher } from './punch.js';
@@ -43,8 +46,11 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
   const { ctx, buddy, session, scope } = t;
   const stream = ctx.socket.createStream(() => true);
   const puncher = new Puncher(ctx.socket, session, scope, 'initiator', t.intervalMs);
+  const birthday = new BirthdayPunch(ctx.socket, session, 'initiator', ctx.socket.birthday);
+  const ours = scope === 'global' ? ctx.natClass?.() : undefined;
   const cleanup = () => {
     puncher.stop();
+    birthday.stop();
     if (!stream.connected) stream.destroy();
   };
   t.signal.addEventListener('abort', cleanup, { once: true });
@@ -55,19 +61,30 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
     answered.catch(() => {});
     await ctx.request('signal', {
       to: buddy,
-      body: { session, purpose: 'offer', scope, addresses: t.addresses, streamId: stream.id },
+      body: {
+        session,
+        purpose: 'offer',
+        scope,
+        addresses: t.addresses,
+        streamId: stream.id,
+        ...(ours ? { nat: ours } : {}),
+      },
     });
     const answer = await answered;
     if (answer.purpose === 'abort' || answer.streamId === undefined) {
       throw new ClientError('DECLINED', `the buddy declined: ${answer.reason ?? 'no reason given'}`);
     }
     if (answer.addresses.length === 0) throw new ClientError('NO_ADDRESSES', 'the buddy offered no address');
+    // Both NATs known before the first punch: both hard → no punching at all (the relay at once).
+    const strategy: PairStrategy = scope === 'global' ? pairStrategy(ours, answer.nat) : 'punch';
+    if (strategy === 'relay') throw new ClientError('BOTH_HARD', BOTH_HARD_REASON);
     if (t.beforePunch) {
       t.onStage?.('waiting for the LAN try (same-NAT head start)');
       await abortable(t.beforePunch, t.signal);
     }
     t.onStage?.('punching');
     puncher.start(answer.addresses);
+    birthday.start(strategy, answer.addresses);
     if (answer.tcpPort !== undefined) {
       // Punching goes on meanwhile, so a path that refuses or drops TCP costs little extra time.
       const secret = await overTcp(t, answer.addresses, answer.tcpPort, puncher.firstAck());
@@ -76,9 +93,10 @@ export async function offerDirect(t: DirectTry): Promise<NoiseSecretStream> {
         return secret;
       }
     }
-    const via = await abortable(puncher.firstAck(), t.signal);
+    const found = await abortable(birthday.firstPath(puncher.firstAck()), t.signal);
     puncher.stop();
-    ctx.socket.connectStream(stream, answer.streamId, via);
+    birthday.stop(found.via ? { via: found.via, stream } : undefined);
+    ctx.socket.connectStream(stream, answer.streamId, found.from, found.via);
     t.onStage?.('proving keys (Noise handshake)');
     return await secureAndVerify(stream, {
       keyPair: ctx.keyPair,
@@ -167,28 +185,57 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
   const remoteId = offer.streamId;
   if (remoteId === undefined) throw new ClientError('BAD_OFFER', 'offer without a stream id');
   const puncher = new Puncher(ctx.socket, offer.session, offer.scope, 'answerer', a.intervalMs);
+  const birthday = new BirthdayPunch(ctx.socket, offer.session, 'answerer', ctx.socket.birthday);
+  const ours = offer.scope === 'global' ? ctx.natClass?.() : undefined;
+  const strategy: PairStrategy = offer.scope === 'global' ? pairStrategy(ours, offer.nat) : 'punch';
   let connected = false;
-  const stream = ctx.socket.createStream((port, host) => {
-    if (connected || !puncher.hasHeard({ host, port })) return true;
+  let connectedVia: UdxSocket | undefined;
+  const stream = ctx.socket.createStream((port, host, via) => {
+    if (connected) return true;
+    // A side socket of a birthday punch that heard this source, or the main puncher that did.
+    const side = birthday.heardOn({ host, port });
+    if (side !== via && !puncher.hasHeard({ host, port })) return true;
     connected = true;
-    ctx.socket.connectStream(stream, remoteId, { host, port });
+    connectedVia = side === via ? side : undefined;
+    ctx.socket.connectStream(stream, remoteId, { host, port }, connectedVia);
     return false;
   });
-  const stopAt = setTimeout(() => puncher.stop(), a.timeoutMs);
+  const stopAt = setTimeout(() => {
+    puncher.stop();
+    birthday.stop(connectedVia ? { via: connectedVia, stream } : undefined);
+  }, a.timeoutMs);
   stopAt.unref();
   const onAbort = () => {
     puncher.stop();
+    birthday.stop();
     stream.destroy();
   };
   a.signal?.addEventListener('abort', onAbort, { once: true });
   let tcp: TcpAnswerPort | undefined;
   try {
     if (a.signal?.aborted) throw new ClientError('ABORTED', 'the initiator cancelled this path');
+    if (strategy === 'relay') {
+      // Both NATs hard: say so instead of punching in vain; the initiator goes to the relay at once.
+      await ctx.request('signal', {
+        to: from,
+        body: {
+          session: offer.session,
+          purpose: 'abort',
+          scope: offer.scope,
+          addresses: [],
+          reason: BOTH_HARD_REASON,
+          ...(ours ? { nat: ours } : {}),
+        },
+      });
+      throw new ClientError('BOTH_HARD', BOTH_HARD_REASON);
+    }
     if (ctx.socket.tcpAnswers && dialableOverTcp(offer.scope, a.addresses, ctx.socket.interfaces())) {
       tcp = await TcpAnswerPort.open(ctx.socket.address.host).catch(() => undefined);
     }
     // Punch while the answer travels: the offerer starts as soon as it has it (S106/S124).
     puncher.start(offer.addresses);
+    birthday.start(strategy, offer.addresses);
+    birthday.stopProbesOn(puncher.firstAck());
     await ctx.request('signal', {
       to: from,
       body: {
@@ -198,6 +245,7 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
         addresses: a.addresses,
         streamId: stream.id,
         ...(tcp ? { tcpPort: tcp.port } : {}),
+        ...(ours ? { nat: ours } : {}),
       },
     });
     const verify = (raw: Socket | typeof stream) =>
@@ -226,5 +274,6 @@ export async function answerDirect(a: DirectAnswer): Promise<NoiseSecretStream> 
     a.signal?.removeEventListener('abort', onAbort);
     clearTimeout(stopAt);
     puncher.stop();
+    birthday.stop(connectedVia ? { via: connectedVia, stream } : undefined);
   }
 }

@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { type Endpoint, formatEndpoint, type StunEndpoint } from '../protocol/index.js';
 import { globalIpv6Addresses, parseHostPort } from './addresses.js';
+import { learnWithClass, type NatClass } from './nat-class.js';
 import { DEFAULT_STUN_PORT } from './options.js';
 import type { PeerSocket } from './peer-socket.js';
 
@@ -10,7 +11,9 @@ import type { PeerSocket } from './peer-socket.js';
  * is the NAT mapping the buddy's punches will reach), kept for a while and shared by concurrent asks.
  */
 export class GlobalAddress {
-  private cached: { at: number; endpoint: Endpoint } | undefined;
+  private cached: { at: number; endpoint: Endpoint; nat: NatClass } | undefined;
+  /** The STUN server's other port (OTHER-ADDRESS), once it named one: later refreshes ask both at once. */
+  private alternate: { of: Endpoint; at: Endpoint } | undefined;
   private inFlight: Promise<Endpoint> | undefined;
   private stunServer: Promise<Endpoint> | undefined;
   /** Where the server said (at logon) its STUN answers; undefined from servers that do not say. */
@@ -49,14 +52,27 @@ export class GlobalAddress {
     if (this.cached && performance.now() - this.cached.at < ttlMs) return this.cached.endpoint;
     this.inFlight ??= (async () => {
       try {
-        const endpoint = await this.socket.stunQuery(await this.server(), timeoutMs);
-        this.cached = { at: performance.now(), endpoint };
-        return endpoint;
+        // The NAT class is learnt and refreshed with the address: a new network brings both anew.
+        const server = await this.server();
+        const learnt = await learnWithClass(
+          this.socket,
+          server,
+          timeoutMs,
+          this.alternate?.of === server ? this.alternate.at : undefined,
+        );
+        this.alternate = learnt.alternate ? { of: server, at: learnt.alternate } : undefined;
+        this.cached = { at: performance.now(), endpoint: learnt.global, nat: learnt.nat };
+        return learnt.global;
       } finally {
         this.inFlight = undefined;
       }
     })();
     return this.inFlight;
+  }
+
+  /** The mapping class learnt with the last global address (undefined before the first). */
+  natClass(): NatClass | undefined {
+    return this.cached?.nat;
   }
 
   /** S103/S123: what is offered as global: STUN's answer, global IPv6, and configured extras. */

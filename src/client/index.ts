@@ -32,13 +32,4 @@ export {
 } from './options.js';
 export { type ConnectionFacts, PeerConnection, type TransportName } from './peer-connection.js';
 export { StreamReader } from './stream-reader.js';
-export {
-  type Hello,
-  readHello,
-  receiveFile,
-  safeFileName,
-  sendFile,
-  type TransferProgress,
-  type TransferResult,
-  writeFrame,
-} from './transfer.js';
+export * from './transfer/index.js';

@@ -1,4 +1,5 @@
 import type { Endpoint } from '../protocol/index.js';
+import type { BirthdayOptions } from './birthday/options.js';
 
 /** Which path a connection took, in the order they are tried (§4.1: LAN → internet → relay). */
 export type PathName = 'lan' | 'internet' | 'relay';
@@ -106,4 +107,9 @@ export interface PeerSocketOptions {
    * forbids listening on TCP; direct paths then run over the UDP socket (UDX) only.
    */
   tcp?: boolean;
+  /**
+   * Bounds of birthday punching (one side behind a symmetric NAT): side sockets, random probes,
+   * rate, packet and time caps; defaults in src/client/birthday/options.ts.
+   */
+  birthday?: Partial<BirthdayOptions>;
 }

@@ -16,6 +16,8 @@ export interface ConnectionFacts {
   connectMs: number;
   /** Which side opened the connection. */
   initiator: boolean;
+  /** On the relay path: what the server said the session may carry (absent from older servers). */
+  relayBudget?: { bytes: number; bytesPerSecond: number } | undefined;
 }
 
 /** What carries the Noise stream: kernel TCP (LAN), UDX over our UDP socket (LAN or internet), the relay's WebSocket. */
@@ -35,6 +37,7 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
   readonly attempts: PathAttempt[];
   readonly connectMs: number;
   readonly initiator: boolean;
+  readonly relayBudget: { bytes: number; bytesPerSecond: number } | undefined;
   readonly transport: TransportName;
   private gotEnd = false;
   private finished = false;
@@ -52,6 +55,7 @@ export class PeerConnection extends Duplex implements ConnectionFacts {
     this.attempts = facts.attempts;
     this.connectMs = facts.connectMs;
     this.initiator = facts.initiator;
+    this.relayBudget = facts.relayBudget;
     this.transport =
       secret.rawStream instanceof Socket ? 'tcp' : facts.path === 'relay' ? 'websocket' : 'udx';
     const held = handover?.take();

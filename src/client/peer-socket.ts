@@ -8,6 +8,7 @@ import {
   isStunMessage,
   readBindingAnswer,
 } from '../stun/client.js';
+import type { BirthdayOptions } from './birthday/options.js';
 import { TimeoutError } from './errors.js';
 import { isPunchPacket } from './punch-packet.js';
 
@@ -15,6 +16,22 @@ import { isPunchPacket } from './punch-packet.js';
 const STUN_FIRST_RTO_MS = 250;
 
 type PacketListener = (packet: Buffer, from: Endpoint) => void;
+
+interface BindOptions {
+  tcp?: boolean;
+  birthday?: Partial<BirthdayOptions>;
+}
+
+/**
+ * One more IPv4 socket on the peer socket's UDX instance (birthday punching, src/client/birthday):
+ * its own NAT mapping per destination, and it can carry a UDX peer stream like the main socket.
+ */
+export interface SideSocket {
+  readonly raw: UdxSocket;
+  /** `ttl` sets this datagram's IP TTL (birthday sockets open their own NAT with a low one). */
+  send(packet: Uint8Array, to: Endpoint, ttl?: number): void;
+  close(): Promise<void>;
+}
 
 /** Binding both families on one port: a port free for IPv4 may be taken for IPv6; try a few. */
 const DUAL_BIND_TRIES = 8;
@@ -36,14 +53,18 @@ export class PeerSocket {
   private readonly punchListeners = new Set<PacketListener>();
   private readonly usedStreamIds = new Set<number>();
   private readonly streams = new Set<UdxStream>();
+  private readonly sideSockets = new Set<UdxSocket>();
 
   /** Whether direct answers may offer a TCP port too (PeerSocketOptions.tcp). */
   readonly tcpAnswers: boolean;
+  /** Bounds of birthday punching from this socket (PeerSocketOptions.birthday). */
+  readonly birthday: Partial<BirthdayOptions>;
 
-  private constructor(udx: UDX, sockets: UdxSocket[], tcp: boolean) {
+  private constructor(udx: UDX, sockets: UdxSocket[], options: BindOptions) {
     this.udx = udx;
     this.sockets = sockets;
-    this.tcpAnswers = tcp;
+    this.tcpAnswers = options.tcp ?? true;
+    this.birthday = options.birthday ?? {};
     for (const socket of sockets) socket.on('message', (packet, from) => this.onMessage(packet, from));
   }
 
@@ -51,13 +72,12 @@ export class PeerSocket {
    * Binds IPv4 and IPv6 (IPv6-only) on one port unless a host is given; IPv4 alone where the
    * machine has no IPv6. With a host, one socket on that host (`::` is then dual-stack).
    */
-  static bind(port = 0, host?: string, options: { tcp?: boolean } = {}): PeerSocket {
+  static bind(port = 0, host?: string, options: BindOptions = {}): PeerSocket {
     const udx = new UDX();
-    const tcp = options.tcp ?? true;
     if (host !== undefined) {
       const socket = udx.createSocket();
       socket.bind(port, host);
-      return new PeerSocket(udx, [socket], tcp);
+      return new PeerSocket(udx, [socket], options);
     }
     for (let attempt = 1; ; attempt++) {
       const v4 = udx.createSocket();
@@ -65,11 +85,11 @@ export class PeerSocket {
       const v6 = udx.createSocket({ ipv6Only: true });
       try {
         v6.bind(v4.address()?.port ?? port, '::');
-        return new PeerSocket(udx, [v4, v6], tcp);
+        return new PeerSocket(udx, [v4, v6], options);
       } catch (error) {
         void v6.close();
         const taken = /EADDRINUSE/.test(String(error));
-        if (!taken) return new PeerSocket(udx, [v4], tcp); // no IPv6 here
+        if (!taken) return new PeerSocket(udx, [v4], options); // no IPv6 here
         void v4.close();
         if (port !== 0 || attempt >= DUAL_BIND_TRIES) throw error;
       }
@@ -105,13 +125,41 @@ export class PeerSocket {
     return () => this.punchListeners.delete(listener);
   }
 
-  /** A UDX stream with a fresh id; `firewall` returns true to drop a first packet from an unknown remote. */
-  createStream(firewall?: (port: number, host: string) => boolean): UdxStream {
+  /**
+   * An extra IPv4 socket on a free port; only punch packets reach `onPunch` (UDX takes its own).
+   * Closed by the caller, or with the peer socket.
+   */
+  openSideSocket(onPunch: PacketListener): SideSocket {
+    const raw = this.udx.createSocket();
+    raw.bind(0, '0.0.0.0');
+    this.sideSockets.add(raw);
+    raw.on('message', (packet: Buffer, from: UdxAddress) => {
+      if (isPunchPacket(packet)) onPunch(packet, { host: normaliseIp(from.host), port: from.port });
+    });
+    return {
+      raw,
+      send: (packet, to, ttl) => {
+        if (!raw.closing && isIP(to.host) === 4) raw.trySend(packet, to.port, to.host, ttl);
+      },
+      close: async () => {
+        this.sideSockets.delete(raw);
+        if (!raw.closing) await raw.close();
+      },
+    };
+  }
+
+  /**
+   * A UDX stream with a fresh id; `firewall` returns true to drop a first packet from an unknown
+   * remote (`via` is the socket it arrived on: the main one or a side socket).
+   */
+  createStream(firewall?: (port: number, host: string, via: UdxSocket) => boolean): UdxStream {
     let id = randomInt(1, 2 ** 32 - 1);
     while (this.usedStreamIds.has(id)) id = randomInt(1, 2 ** 32 - 1);
     this.usedStreamIds.add(id);
     const stream = firewall
-      ? this.udx.createStream(id, { firewall: (_socket, port, host) => firewall(port, normaliseIp(host)) })
+      ? this.udx.createStream(id, {
+          firewall: (socket, port, host) => firewall(port, normaliseIp(host), socket),
+        })
       : this.udx.createStream(id);
     this.streams.add(stream);
     stream.once('close', () => {
@@ -121,8 +169,9 @@ export class PeerSocket {
     return stream;
   }
 
-  connectStream(stream: UdxStream, remoteId: number, to: Endpoint): void {
-    const socket = this.socketFor(to.host);
+  /** Connects the stream to `to`, from `via` when given (a side socket), else the main socket. */
+  connectStream(stream: UdxStream, remoteId: number, to: Endpoint, via?: UdxSocket): void {
+    const socket = via ?? this.socketFor(to.host);
     if (!socket) throw new Error(`peer socket cannot reach ${to.host}`);
     stream.connect(socket, remoteId, to.port, to.host);
   }
@@ -204,7 +253,9 @@ export class PeerSocket {
   async close(): Promise<void> {
     if (this.sockets.every((s) => s.closing)) return;
     for (const stream of this.streams) stream.destroy();
-    await Promise.all(this.sockets.map((s) => s.close()));
+    const side = [...this.sideSockets].filter((s) => !s.closing);
+    this.sideSockets.clear();
+    await Promise.all([...this.sockets, ...side].map((s) => s.close()));
   }
 
   /**

@@ -4,6 +4,16 @@ import { ClientError } from './errors.js';
 import { RelayStream } from './relay-stream.js';
 import { secureAndVerify } from './secure-channel.js';
 
+/** The relay's budget as the server told it at relay.open, per secure stream (read by connect). */
+export interface RelayBudget {
+  bytes: number;
+  bytesPerSecond: number;
+}
+const budgets = new WeakMap<object, RelayBudget>();
+export function relayBudgetOf(stream: object): RelayBudget | undefined {
+  return budgets.get(stream);
+}
+
 export interface RelayTry {
   ctx: PeerContext;
   buddy: string;
@@ -29,7 +39,7 @@ export async function openRelay(t: RelayTry): Promise<NoiseSecretStream> {
   const relay = t.isInitiator
     ? await joinAsInitiator(t, url)
     : await RelayStream.open(url, t.timeoutMs, t.signal);
-  return secureAndVerify(relay, {
+  const secure = await secureAndVerify(relay, {
     keyPair: ctx.keyPair,
     pinnedKey: t.pinnedKey,
     buddy,
@@ -37,6 +47,8 @@ export async function openRelay(t: RelayTry): Promise<NoiseSecretStream> {
     timeoutMs: t.timeoutMs,
     ...(t.signal ? { signal: t.signal } : {}),
   });
+  if (ticket.budget) budgets.set(secure, ticket.budget);
+  return secure;
 }
 
 function stopIfCancelled(signal: AbortSignal | undefined): void {

@@ -73,6 +73,14 @@ export const ownAddress = z.object({ ...base, type: z.literal('ownAddress') }).s
  * `offer` opens an exchange and `answer` replies at once with the answerer's own addresses
  * (the seed's shortcut), so the common exchange costs one round trip through the server.
  */
+/** A NAT's mapping behaviour, as a signal carries it. */
+export const natClass = z
+  .object({
+    mapping: z.enum(['endpoint-independent', 'address-and-port-dependent', 'unknown']),
+    portPreserved: z.boolean(),
+  })
+  .strict();
+
 export const signalBody = z
   .object({
     session: sessionId,
@@ -93,6 +101,11 @@ export const signalBody = z
      * carry the bytes.
      */
     tcpPort: z.number().int().min(1).max(65535).optional(),
+    /**
+     * Global offers and answers: how the sender's NAT maps (RFC 4787 terms, learnt from the server's
+     * two STUN ports), so the pair picks its punch strategy before the first punch (issue 10).
+     */
+    nat: natClass.optional(),
     /** Only the offerer sends: the answerer need not ask for the offerer's addresses (one-way, §3.3). */
     oneWay: z.boolean().optional(),
     reason: z.string().max(200).optional(),

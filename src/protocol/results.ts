@@ -50,7 +50,21 @@ export const resultSchemas = {
   registeredAddress: z.object({ address: endpoint }).strict(),
   ownAddress: z.object({ address: endpoint }).strict(),
   signal: z.object({ delivered: z.literal(true) }).strict(),
-  'relay.open': z.object({ ticket: z.string().regex(/^[A-Za-z0-9_-]{43}$/), path: z.string() }).strict(),
+  'relay.open': z
+    .object({
+      ticket: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+      path: z.string(),
+      /** What the session may carry, told up front (absent from older servers). */
+      budget: z
+        .object({
+          /** Bytes in total, both directions, ciphertext. */
+          bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+          bytesPerSecond: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
   ping: z.object({ now: z.number() }).strict(),
 } as const satisfies Record<RequestType, z.ZodType>;
 

@@ -217,7 +217,17 @@ export class RelayHub {
       const s = side.socket;
       if (s && (s.readyState === s.OPEN || s.readyState === s.CONNECTING)) s.close(why.code, why.reason);
     }
-    this.log.debug({ users: session.users, bytes: session.bytes, reason: why.reason }, 'relay session ended');
+    // A cut is worth an operator's attention (a transfer died there); a normal end is not.
+    if (why === RELAY_CLOSE.limit)
+      this.log.warn(
+        { users: session.users, bytes: session.bytes, cap: this.options.relayMaxBytes, reason: why.reason },
+        'relay session cut: byte cap reached',
+      );
+    else
+      this.log.debug(
+        { users: session.users, bytes: session.bytes, reason: why.reason },
+        'relay session ended',
+      );
   }
 
   #sessionsOf(user: string): number {

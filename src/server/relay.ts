@@ -20,5 +20,6 @@ export async function openRelay(
     ctx.cluster && owner !== undefined && owner !== ctx.cluster.nodeId
       ? await ctx.cluster.relay.remoteTicket(owner, me.user, req.buddy, req.session)
       : ctx.relay.open(me.user, req.buddy, req.session);
-  return { ticket, path: `${RELAY_PATH_PREFIX}${ticket}` };
+  const budget = { bytes: ctx.options.relayMaxBytes, bytesPerSecond: ctx.options.relayBytesPerSecond };
+  return { ticket, path: `${RELAY_PATH_PREFIX}${ticket}`, budget };
 }

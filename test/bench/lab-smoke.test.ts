@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Benchmark } from '../../bench/harness/benchmark.js';
 import { labConnectBenchmark } from '../../bench/lab-connect.js';
+import { labReachBenchmark } from '../../bench/lab-reach.js';
 import { labSetupBytesBenchmark } from '../../bench/lab-setup-bytes.js';
 import { labThroughputBenchmark } from '../../bench/lab-throughput.js';
 import { requireLab } from '../lab/support.js';
@@ -66,4 +67,14 @@ test('the lab benchmarks connect on the LAN against ICE, push bytes through the 
     bytes.report.rows.some((r) => String(r[1]).startsWith('ICE')),
     'ICE counted beside it',
   );
+});
+
+test('the reach benchmark measures a row for buddylink and for ICE', { timeout: 120_000 }, async (t) => {
+  if (!requireLab(t)) return;
+  const reach = await smoke(labReachBenchmark);
+  assert.equal(reach.runIds.length, 1, "the ICE side's lab built and torn down");
+  const [row] = reach.report.rows;
+  assert.ok(row && String(row[0]).startsWith('symmetric-both'), 'the symmetric-both row');
+  assert.match(String(row[1]), /^1\/1 .* relay$/, 'buddylink reached the relay');
+  assert.match(String(row[3]), /^[01]\/1 /, 'ICE tried once');
 });

@@ -3,42 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { RunningServer } from '../../src/server/index.js';
-import { PASSWORD, startTestServer, tempDir } from '../client/helpers.js';
+import { startTestServer, tempDir } from '../client/helpers.js';
+import { cliBuddies, envFor } from './cli-helpers.js';
 import { collect, runCli, startCli, waitForEvent } from './run-cli.js';
-
-async function envFor(server: RunningServer): Promise<Record<string, string>> {
-  return {
-    BUDDYLINK_SERVER: server.urls.ws,
-    BUDDYLINK_STUN: server.urls.stun,
-    BUDDYLINK_HOME: await tempDir('buddylink-cli-'),
-    BUDDYLINK_PASSWORD: PASSWORD,
-  };
-}
-
-/** alice and bob with accounts made and accepted through the CLI itself. */
-async function cliBuddies(
-  server: RunningServer,
-): Promise<{ alice: Record<string, string>; bob: Record<string, string> }> {
-  const alice = await envFor(server);
-  const bob = await envFor(server);
-  for (const [env, user] of [
-    [alice, 'alice'],
-    [bob, 'bob'],
-  ] as const) {
-    const created = await runCli(['--json', 'account', 'create', user], env);
-    assert.equal(created.code, 0, created.stderr);
-    assert.equal(created.events[0]?.event, 'account');
-    assert.equal(created.events[0]?.user, user);
-  }
-  const added = await runCli(['buddy', 'add', 'bob', '--json'], alice);
-  assert.equal(added.code, 0, added.stderr);
-  assert.deepEqual(added.events[0], { event: 'buddy', action: 'add', user: 'bob', state: 'requested' });
-  const accepted = await runCli(['buddy', 'accept', 'alice', '--json'], bob);
-  assert.equal(accepted.code, 0, accepted.stderr);
-  assert.equal(accepted.events[0]?.event, 'buddy');
-  return { alice, bob };
-}
 
 test('the CLI contract: accounts, buddies, whoami, judge, send and receive --once as JSON lines', async () => {
   const server = await startTestServer();
@@ -80,13 +47,18 @@ test('the CLI contract: accounts, buddies, whoami, judge, send and receive --onc
     assert.equal(kinds[0], 'attempt');
     assert.ok(kinds.includes('connected'));
     assert.ok(kinds.includes('progress'));
-    assert.equal(kinds.at(-1), 'sent');
+    assert.equal(kinds.at(-1), 'transfer');
+    assert.equal(kinds.at(-2), 'sent');
     const attempt = sent.events[0] ?? {};
     assert.deepEqual(Object.keys(attempt).sort(), ['event', 'ms', 'ok', 'path', 'reason']);
     const connected = sent.events.find((e) => e.event === 'connected') ?? {};
     assert.equal(connected.path, 'lan');
     assert.equal(typeof connected.ms, 'number');
-    const done = sent.events.at(-1) ?? {};
+    const done = sent.events.at(-2) ?? {};
+    const summary = sent.events.at(-1) ?? {};
+    assert.equal(summary.files, 1);
+    assert.equal(summary.bytes, content.length);
+    assert.equal(summary.path, 'lan');
     assert.equal(done.bytes, content.length);
     assert.equal(done.sha256, hash);
     assert.equal(done.path, 'lan');

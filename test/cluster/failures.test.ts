@@ -45,10 +45,9 @@ test('node 2 killed with SIGKILL: bob is offline for alice within the TTL, then 
   if (typeof services === 'string') return t.skip(services);
   const s = services;
   const [n1, n2, n3] = await Promise.all(
-    ['k1', 'k2', 'k3'].map((id) => spawnNode(s, id, { onlineTtlSeconds: TTL_SECONDS })),
+    ['k1', 'k2', 'k3'].map((id) => spawnNode(s, id, { onlineTtlSeconds: TTL_SECONDS }, started)),
   );
   if (!n1 || !n2 || !n3) throw new Error('nodes');
-  started.push(n1, n2, n3);
   const alice = await createUser({ urls: n1.urls }, 'alice-k');
   // Bob runs the real client, given two nodes: it logs on to the first and moves to the next on loss.
   const bob = await Client.createAccount({
@@ -95,10 +94,11 @@ test('Redis restarted: the nodes report it, refuse with UNAVAILABLE, and recover
   await redis.start();
   try {
     const [n1, n2] = await Promise.all(
-      ['r1', 'r2'].map((id) => spawnNode(s, id, { redis: redis.url, onlineTtlSeconds: TTL_SECONDS })),
+      ['r1', 'r2'].map((id) =>
+        spawnNode(s, id, { redis: redis.url, onlineTtlSeconds: TTL_SECONDS }, started),
+      ),
     );
     if (!n1 || !n2) throw new Error('nodes');
-    started.push(n1, n2);
     const alice = await createUser({ urls: n1.urls }, 'alice-r');
     const bob = await createUser({ urls: n2.urls }, 'bob-r');
     await makeBuddies(alice, bob);
@@ -131,8 +131,7 @@ test('PostgreSQL cut off: the node reports it, refuses a logon with UNAVAILABLE,
   const link = await CuttableLink.open(Number(pgUrl.port));
   try {
     pgUrl.port = String(link.port);
-    const node = await spawnNode({ ...services, postgres: pgUrl.toString() }, 'p1');
-    started.push(node);
+    const node = await spawnNode({ ...services, postgres: pgUrl.toString() }, 'p1', {}, started);
     const alice = await createUser({ urls: node.urls }, 'alice-p');
     link.cut();
     await eventually(

@@ -12,7 +12,8 @@ before(async () => {
   services = await testServices();
   if (typeof services === 'string') return;
   const s = services;
-  nodes.push(...(await Promise.all(['n1', 'n2', 'n3'].map((id) => spawnNode(s, id)))));
+  // Each node joins `nodes` once it listens, so after() stops it even when another failed to start.
+  await Promise.all(['n1', 'n2', 'n3'].map((id) => spawnNode(s, id, {}, nodes)));
 });
 after(async () => {
   await Promise.all(nodes.map((n) => stopNode(n)));
@@ -148,11 +149,12 @@ test('two devices of one user with one name on two nodes get distinct names', as
 test("the variant across nodes: the buddy's node reveals the address, only when its operator switched it on", async (t) => {
   if (typeof services === 'string') return t.skip(services);
   const s = services;
-  const [r1, r2] = await Promise.all(
-    ['v1', 'v2'].map((id) => spawnNode(s, id, { extra: ['--reveal-addresses'] })),
-  );
-  if (!r1 || !r2) throw new Error('nodes');
+  const extra: NodeProcess[] = [];
   try {
+    const [r1, r2] = await Promise.all(
+      ['v1', 'v2'].map((id) => spawnNode(s, id, { extra: ['--reveal-addresses'] }, extra)),
+    );
+    if (!r1 || !r2) throw new Error('nodes');
     const alice = await createUser({ urls: r1.urls }, 'alice7', { localAddress: '127.0.0.77' });
     const bob = await createUser({ urls: r2.urls }, 'bob7', { localAddress: '127.0.0.88' });
     await makeBuddies(alice, bob);
@@ -169,6 +171,6 @@ test("the variant across nodes: the buddy's node reveals the address, only when 
     assert.ok(!alice.client.frames.some((f) => f.includes('127.0.0.99')));
     await Promise.all([alice.client.close(), bob.client.close(), carol.client.close(), dave.client.close()]);
   } finally {
-    await Promise.all([stopNode(r1), stopNode(r2)]);
+    await Promise.all(extra.map((n) => stopNode(n)));
   }
 });

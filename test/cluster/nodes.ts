@@ -20,10 +20,12 @@ export interface NodeSettings {
   extra?: string[];
 }
 
+/** Starts a node; `keep` gets it as soon as it listens, so that an after() hook stops it whatever else fails. */
 export async function spawnNode(
   services: TestServices,
   nodeId: string,
   s: NodeSettings = {},
+  keep?: NodeProcess[],
 ): Promise<NodeProcess> {
   const args = [
     ...['server', '--json', '--host', '127.0.0.1', '--port', '0', '--stun-port', '0', '--http-port', '0'],
@@ -45,7 +47,10 @@ export async function spawnNode(
     err += d;
   });
   const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node ${nodeId}: no listening line; ${err}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node ${nodeId}: no listening line; ${err}`));
+    }, 15_000);
     child.stdout?.on('data', (d) => {
       out += d;
       if (out.includes('\n')) {
@@ -59,12 +64,14 @@ export async function spawnNode(
     });
   });
   const listening = JSON.parse(line) as { ws: string; http: string; stun: string };
-  return {
+  const node: NodeProcess = {
     nodeId,
     child,
     urls: { ws: listening.ws, http: listening.http, stun: listening.stun },
     stderr: () => err,
   };
+  keep?.push(node);
+  return node;
 }
 
 /** SIGTERM and wait; SIGKILL when it does not go within 5 s. */

@@ -6,10 +6,11 @@ import { after, before, test } from 'node:test';
 import {
   Client,
   type PeerConnection,
+  planItems,
   readHello,
-  receiveFile,
+  receiveTransfer,
   StreamReader,
-  sendFile,
+  sendTransfer,
 } from '../../src/client/index.js';
 import { nextConnection, PASSWORD, randomPayload, tempDir } from '../client/helpers.js';
 import { type TestServices, testServices } from '../store/services.js';
@@ -23,7 +24,8 @@ before(async () => {
   services = await testServices();
   if (typeof services === 'string') return;
   const s = services;
-  nodes.push(...(await Promise.all(['t1', 't2'].map((id) => spawnNode(s, id)))));
+  // Each node joins `nodes` once it listens, so after() stops it even when the other failed to start.
+  await Promise.all(['t1', 't2'].map((id) => spawnNode(s, id, {}, nodes)));
 });
 after(async () => {
   for (const c of clients) await c.close().catch(() => {});
@@ -44,7 +46,7 @@ async function account(node: NodeProcess, user: string): Promise<Client> {
   return client;
 }
 
-/** Sends 1 MiB + 3 bytes over `connection`; the receiver checks the sha256. */
+/** Sends 1 MiB + 3 bytes over `connection` with the transfer protocol; the receiver checks the sha256. */
 async function transfer(connection: PeerConnection, answered: PeerConnection): Promise<void> {
   const from = await tempDir();
   const out = await tempDir();
@@ -53,13 +55,16 @@ async function transfer(connection: PeerConnection, answered: PeerConnection): P
   const reader = new StreamReader(answered);
   const receiving = (async () => {
     const hello = await readHello(reader);
-    if (hello.kind !== 'file') throw new Error('not a file');
-    return receiveFile(answered, reader, hello, out);
+    if (hello.kind !== 'offer') throw new Error('not an offer');
+    return receiveTransfer(answered, reader, hello, 'alice-t', {
+      dir: out,
+      decide: async () => ({ accept: true }),
+    });
   })();
-  const sent = await sendFile(connection, join(from, 'data.bin'));
-  const received = await receiving;
-  assert.equal(received.sha256, createHash('sha256').update(payload).digest('hex'));
-  assert.equal(sent.sha256, received.sha256);
+  const items = await planItems([join(from, 'data.bin')]);
+  const [sent, received] = await Promise.all([sendTransfer(connection, 'bob-t', { items }), receiving]);
+  assert.equal(received.files[0]?.sha256, createHash('sha256').update(payload).digest('hex'));
+  assert.equal(sent.files[0]?.sha256, received.files[0]?.sha256);
 }
 
 test('buddies on two nodes connect and transfer a file, on the first path and through the relay', async (t) => {
