@@ -95,7 +95,10 @@ async function runServer(options: Partial<ServerOptions>, json: boolean): Promis
     return process.exit(EXIT.other);
   });
   try {
-    unlock = lockDataDir(options.dataDir === undefined ? DEFAULT_OPTIONS.dataDir : options.dataDir);
+    // Several nodes keep nothing in the data directory (PostgreSQL holds it): nodes on one machine share none.
+    const usesPostgres = (options.postgres ?? null) !== null;
+    if (!usesPostgres)
+      unlock = lockDataDir(options.dataDir === undefined ? DEFAULT_OPTIONS.dataDir : options.dataDir);
     server = await startServer(options);
   } catch (err) {
     unlock();

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { IdentityStore, KeyPairBytes } from './identity.js';
 import type { Liveness, PeerSocketOptions, Timeouts } from './options.js';
 import type { PeerConnection } from './peer-connection.js';
+import { serverUrls } from './server-list.js';
 
 export interface LogonOptions extends PeerSocketOptions {
   /** The server's WebSocket URL, e.g. `ws://im.example:7070`. */
@@ -54,6 +55,7 @@ export function defaultDevice(): string {
   return `${host}.${process.pid}`;
 }
 
+/** One URL, or several nodes' URLs separated by commas (server-list.ts), each given its scheme. */
 export function normaliseServerUrl(server: string): string {
-  return /^wss?:\/\//i.test(server) ? server : `ws://${server}`;
+  return serverUrls(server).join(',');
 }

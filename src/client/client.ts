@@ -41,6 +41,7 @@ import {
 } from './options.js';
 import type { PeerConnection } from './peer-connection.js';
 import { PeerSocket } from './peer-socket.js';
+import { serverUrls } from './server-list.js';
 
 export type { ClientEvents, CreateAccountOptions, LogonOptions } from './client-options.js';
 
@@ -74,6 +75,9 @@ export class Client extends EventEmitter<ClientEvents> {
   private reconnectTimer: NodeJS.Timeout | undefined;
   /** The server ended this session (revoked, expired, password changed): no reconnect on its close. */
   private sessionEnded: string | undefined;
+  /** Several nodes (`server` a comma-separated list): the one this client is logged on to. */
+  private readonly servers: string[];
+  private serverIndex = 0;
 
   private constructor(
     private readonly serverUrl: string,
@@ -93,7 +97,13 @@ export class Client extends EventEmitter<ClientEvents> {
     this.control = control;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
-    this.global = new GlobalAddress(socket, serverUrl, options.stun, options.extraGlobalAddresses);
+    this.servers = serverUrls(serverUrl);
+    this.global = new GlobalAddress(
+      socket,
+      this.servers[0] ?? serverUrl,
+      options.stun,
+      options.extraGlobalAddresses,
+    );
     this.global.useAdvertised(logon.stun);
     this.ctx = this.makeContext(keyPair);
     this.answerer = new Answerer(this.ctx, this.timeouts, (connection) => this.adopt(connection, true));
@@ -153,8 +163,9 @@ export class Client extends EventEmitter<ClientEvents> {
       device: options.device ?? defaultDevice(),
       listen: options.listen ?? false,
     };
-    const control = await ControlChannel.open(
-      serverUrl,
+    const { channel: control, index } = await ControlChannel.openAny(
+      serverUrls(serverUrl),
+      0,
       timeouts.requestTimeoutMs,
       options.controlLocalAddress,
     );
@@ -170,6 +181,7 @@ export class Client extends EventEmitter<ClientEvents> {
       ...(options.birthday ? { birthday: options.birthday } : {}),
     });
     const client = new Client(serverUrl, home, credentials, control, logon, keyPair, socket, options);
+    client.serverIndex = index;
     await client.refreshBuddies().catch(() => {});
     return client;
   }
@@ -399,7 +411,7 @@ export class Client extends EventEmitter<ClientEvents> {
       natClass: () => this.global.natClass(),
       awaitAnswer: (buddy, session, scope, timeoutMs, signal) =>
         this.answers.expect(buddy, session, scope, timeoutMs, signal),
-      relayUrl: (path) => new URL(path, this.serverUrl).toString(),
+      relayUrl: (path) => new URL(path, this.servers[this.serverIndex] ?? this.serverUrl).toString(),
     };
   }
 
@@ -469,8 +481,10 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.closed) return;
     this.reconnectTimer = setTimeout(async () => {
       try {
-        const control = await ControlChannel.open(
-          this.serverUrl,
+        // Another node first, when there are several: the one just lost may be gone for good.
+        const { channel: control, index } = await ControlChannel.openAny(
+          this.servers,
+          this.serverIndex + 1,
           this.timeouts.requestTimeoutMs,
           this.options.controlLocalAddress,
         );
@@ -490,6 +504,7 @@ export class Client extends EventEmitter<ClientEvents> {
           return;
         }
         this.control = control;
+        this.serverIndex = index;
         this.global.useAdvertised(logon.stun);
         this.watch(control);
         await this.refreshBuddies().catch(() => {});

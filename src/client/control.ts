@@ -68,6 +68,31 @@ export class ControlChannel extends EventEmitter<{ event: [ServerEvent]; close: 
     });
   }
 
+  /**
+   * Opens the first of several nodes' URLs that answers, trying them in turn from `start` (a client
+   * that lost one node tries the next first); the error of the last when none does.
+   */
+  static async openAny(
+    urls: readonly string[],
+    start: number,
+    requestTimeoutMs: number,
+    localAddress?: string,
+  ): Promise<{ channel: ControlChannel; index: number }> {
+    let lastError: unknown = new DisconnectedError('no server URL');
+    for (let i = 0; i < urls.length; i++) {
+      const index = (start + i) % urls.length;
+      try {
+        return {
+          channel: await ControlChannel.open(urls[index] ?? '', requestTimeoutMs, localAddress),
+          index,
+        };
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
   get isOpen(): boolean {
     return !this.closed && this.ws.readyState === WebSocket.OPEN;
   }

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'SHUTTING_DOWN',
   'INTERNAL',
   'NO_SESSION', // account.revoke of a device that holds no session
+  'UNAVAILABLE', // the node lost its Redis or PostgreSQL (several nodes): retry later or on another node
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -138,7 +138,12 @@ async function completeLogon(
   armSessionExpiry(ctx, conn, token.expiresAt);
   // The user's other devices hear of every new logon, so a stolen password shows itself.
   await deliverToUser(ctx, user, { event: 'device.logon', device: device.device }, conn.id);
-  if (firstDevice) await announcePresence(ctx, user, true);
+  // Several nodes: telling buddies needs PostgreSQL and Redis; a failure there must not leave the device
+  // registered under a logon the client was told had failed, so it is logged and the logon stands.
+  if (firstDevice)
+    await announcePresence(ctx, user, true).catch((err: unknown) =>
+      ctx.log.warn({ user, err: err instanceof Error ? err.message : String(err) }, 'presence not announced'),
+    );
   const result: LogonResult = {
     user,
     token: token.token,

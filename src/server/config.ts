@@ -121,6 +121,20 @@ export interface ServerOptions {
   stunBurst: number;
   /** Also send MAPPED-ADDRESS (RFC 3489-era clients without XOR-MAPPED-ADDRESS); off keeps answers small. */
   stunMappedAddress: boolean;
+  /** Several nodes (SPEC §4.8): accounts and relations in this PostgreSQL instead of SQLite. With `redis`. */
+  postgres: string | null;
+  /** Several nodes: who is online, presence and signals through this Redis. With `postgres`. */
+  redis: string | null;
+  /** This node's name among the nodes; null: generated at start. */
+  nodeId: string | null;
+  /** Where other nodes reach this node's WebSocket port (relay forwarding); null: the listening URL. */
+  nodeUrl: string | null;
+  /** Shared by all nodes: keys the address tags in Redis (at least 16 characters). Required with redis. */
+  clusterSecret: string | null;
+  /** Prefix of every Redis key and channel, so that deployments (and test runs) can share a Redis. */
+  clusterPrefix: string;
+  /** An online entry not refreshed by its node for this long is offline (a dead node's users). */
+  onlineTtlSeconds: number;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = {
@@ -177,6 +191,13 @@ export const DEFAULT_OPTIONS: ServerOptions = {
   stunRequestsPerSecond: 50,
   stunBurst: 200,
   stunMappedAddress: false,
+  postgres: null,
+  redis: null,
+  nodeId: null,
+  nodeUrl: null,
+  clusterSecret: null,
+  clusterPrefix: 'buddylink:',
+  onlineTtlSeconds: 15,
 };
 
 type OptionKind = 'string' | 'int' | 'bool' | 'list' | 'dir';
@@ -494,6 +515,48 @@ export const OPTION_SPECS: { [K in keyof ServerOptions]: OptionSpec } = {
     kind: 'bool',
     description: 'also send MAPPED-ADDRESS (old clients)',
   },
+  postgres: {
+    flag: '--postgres <url>',
+    env: 'BUDDYLINK_POSTGRES',
+    kind: 'string',
+    description: 'several nodes: PostgreSQL URL for accounts and buddies (with --redis)',
+  },
+  redis: {
+    flag: '--redis <url>',
+    env: 'BUDDYLINK_REDIS',
+    kind: 'string',
+    description: 'several nodes: Redis URL for who is online and signals (with --postgres)',
+  },
+  nodeId: {
+    flag: '--node-id <id>',
+    env: 'BUDDYLINK_NODE_ID',
+    kind: 'string',
+    description: "this node's name",
+  },
+  nodeUrl: {
+    flag: '--node-url <url>',
+    env: 'BUDDYLINK_NODE_URL',
+    kind: 'string',
+    description: 'several nodes: ws://host:port where the other nodes reach this one',
+  },
+  clusterSecret: {
+    flag: '--cluster-secret <secret>',
+    env: 'BUDDYLINK_CLUSTER_SECRET',
+    kind: 'string',
+    description: 'secret shared by the nodes (prefer the environment variable)',
+  },
+  clusterPrefix: {
+    flag: '--cluster-prefix <prefix>',
+    env: 'BUDDYLINK_CLUSTER_PREFIX',
+    kind: 'string',
+    description: 'prefix of Redis keys and channels',
+  },
+  onlineTtlSeconds: {
+    flag: '--online-ttl <seconds>',
+    env: 'BUDDYLINK_ONLINE_TTL',
+    kind: 'int',
+    description: "several nodes: a dead node's users are offline after this",
+  },
 };
 
 const port = z.number().int().min(0).max(65535);
@@ -555,8 +618,26 @@ const optionsSchema = z
     stunRequestsPerSecond: z.number().positive(),
     stunBurst: count,
     stunMappedAddress: z.boolean(),
+    postgres: z.string().min(1).nullable(),
+    redis: z.string().min(1).nullable(),
+    nodeId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-"')
+      .nullable(),
+    nodeUrl: z
+      .string()
+      .regex(/^wss?:\/\/[^/\s]+$/, 'ws://host:port')
+      .nullable(),
+    clusterSecret: z.string().min(16, 'at least 16 characters').nullable(),
+    clusterPrefix: z.string().max(64),
+    onlineTtlSeconds: z.number().positive(),
   })
   .strict()
+  .refine(
+    (o) => (o.postgres === null) === (o.redis === null),
+    'postgres and redis go together (both or neither)',
+  )
+  .refine((o) => o.redis === null || o.clusterSecret !== null, 'several nodes need clusterSecret')
   .refine((o) => o.maxFrameBytes >= o.maxMessageBytes, 'maxFrameBytes must be at least maxMessageBytes');
 
 /** Defaults overlaid with `partial`, validated; throws a readable error on a bad option. */

@@ -1,4 +1,5 @@
 import type { BlockList } from 'node:net';
+import type { ClusterNode } from '../cluster/node.js';
 import type { StunEndpoint } from '../protocol/index.js';
 import type { OnlineRegistry } from '../store/online.js';
 import type { Store } from '../store/store.js';
@@ -33,4 +34,6 @@ export interface ServerContext {
   /** Per-user, per-account and per-source counters (src/server/limits/), shareable between nodes. */
   readonly limits: LimitCounters;
   readonly logonThrottle: LogonThrottle;
+  /** Several nodes on Redis (SPEC §4.8): the shared registry and the bus; absent on a single node. */
+  readonly cluster?: ClusterNode;
 }

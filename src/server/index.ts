@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import type { ClusterNode } from '../cluster/node.js';
+import { forwardRelaySocket } from '../cluster/relay-route.js';
 import { MemoryOnlineRegistry } from '../store/memory-online.js';
 import { RelationCachingStore } from '../store/relation-cache.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
@@ -9,6 +11,7 @@ import { resolveOptions, type ServerOptions } from './config.js';
 import type { ServerContext } from './context.js';
 import { serveControlConnection } from './control.js';
 import { CLOSE_CODES } from './control-connection.js';
+import { busHandlers } from './deliver.js';
 import { startHeartbeat } from './heartbeat.js';
 import { createOpsServer } from './http.js';
 import { ConnectionGuard } from './limits/connection-guard.js';
@@ -18,6 +21,7 @@ import { stunAdmission } from './limits/stun-admission.js';
 import { closeTcp, listenTcp, urlHost } from './listen.js';
 import { createAddressTagger, createLogger } from './log.js';
 import { ServerMetrics } from './metrics.js';
+import { announcePresence } from './presence.js';
 import { registeredAddressOf, trustedProxies } from './registered-address.js';
 import { RELAY_PATH_PREFIX, RelayHub } from './relay-hub.js';
 import { SignalRoutes } from './signal-routes.js';
@@ -52,15 +56,33 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   const log = createLogger(options.logLevel);
   const metrics = new ServerMetrics();
   const lifecycle = { shuttingDown: false };
-  // This process alone writes its SQLite database, so accepted relations may be cached (consent check).
-  const store = new RelationCachingStore(openSqliteStore(options.dataDir));
+  // Several nodes (SPEC §4.8): PostgreSQL and Redis, src/cluster/. Else this process alone writes its
+  // SQLite database, so accepted relations may be cached (consent check).
+  // Loaded only for several nodes: pg and ioredis are optional dependencies of a single node.
+  let reaped: (users: string[]) => void = () => {};
+  const parts =
+    options.postgres !== null && options.redis !== null && options.clusterSecret !== null
+      ? await (await import('../cluster/start.js')).openClusterParts(
+          {
+            ...options,
+            postgres: options.postgres,
+            redis: options.redis,
+            clusterSecret: options.clusterSecret,
+          },
+          metrics.registry,
+          log,
+          (users) => reaped(users),
+        )
+      : undefined;
+  const store = parts?.store ?? new RelationCachingStore(openSqliteStore(options.dataDir));
   const limits = new MemoryCounters();
   const addressTag = createAddressTagger();
   const limitExempt = trustedProxies(options.limitExemptSources);
   const ctx: ServerContext = {
     options,
     store,
-    online: new MemoryOnlineRegistry(),
+    online: parts?.cluster.online ?? new MemoryOnlineRegistry(),
+    ...(parts ? { cluster: parts.cluster } : {}),
     log,
     metrics,
     trustedProxies: trustedProxies(options.trustProxy),
@@ -90,13 +112,29 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     guard.upgraded(req.socket);
     routeUpgrade(ctx, controlWss, relayWss, req, socket, head);
   });
-  const opsServer = createOpsServer(metrics, lifecycle);
+  const opsServer = createOpsServer(metrics, lifecycle, parts?.health);
+  if (parts) {
+    reaped = (users) => {
+      for (const user of users)
+        announcePresence(ctx, user, false).catch((err: unknown) =>
+          log.warn({ err: String(err) }, 'offline announcement failed'),
+        );
+    };
+    try {
+      await parts.cluster.start(busHandlers(ctx, (a, b) => store.forget(a, b)));
+    } catch (err) {
+      await parts.cluster.close();
+      await store.close();
+      throw err;
+    }
+  }
   const stopHeartbeats = [
     startHeartbeat(controlWss, options.heartbeatSeconds),
     startHeartbeat(relayWss, options.heartbeatSeconds),
   ];
 
   const opened: Array<() => Promise<void>> = [() => store.close()];
+  if (parts) opened.push(() => parts.cluster.close());
   const undo = async () => {
     for (const close of opened.reverse()) await close().catch(() => {});
   };
@@ -136,7 +174,11 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     stun: `udp://${urlHost(stun.host)}:${stun.port}`,
     http: `http://${urlHost(httpBound.host)}:${httpBound.port}`,
   };
-  log.info({ ...urls, revealAddresses: options.revealAddresses, relay: options.relay }, 'listening');
+  parts?.cluster.setUrl(options.nodeUrl ?? urls.ws);
+  log.info(
+    { ...urls, revealAddresses: options.revealAddresses, relay: options.relay, node: parts?.cluster.nodeId },
+    'listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -146,6 +188,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       for (const stopHeartbeat of stopHeartbeats) stopHeartbeat();
       await shutDownConnections(ctx, controlWss, relayWss);
       await Promise.all([closeTcp(wsServer), closeTcp(opsServer), stun.close()]);
+      await parts?.cluster.close();
       await store.close();
       log.info('stopped');
     })();
@@ -194,7 +237,8 @@ function routeUpgrade(
       return;
     }
     if (!ctx.relay.hasTicket(ticket)) {
-      refuseUpgrade(socket, 404, 'Not Found');
+      if (ctx.cluster) forwardRelayUpgrade(ctx.cluster, relayWss, ticket, req, socket, head);
+      else refuseUpgrade(socket, 404, 'Not Found');
       return;
     }
     relayWss.handleUpgrade(req, socket, head, (ws) => {
@@ -212,6 +256,27 @@ function routeUpgrade(
     controlWss.emit('connection', ws, req);
     serveControlConnection(ctx, ws, registered);
   });
+}
+
+/** Several nodes: a ticket this node handed out for another node's relay hub is forwarded there. */
+function forwardRelayUpgrade(
+  cluster: ClusterNode,
+  relayWss: WebSocketServer,
+  ticket: string,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  cluster.relay.forwardTarget(ticket).then(
+    (url) => {
+      if (!url) return refuseUpgrade(socket, 404, 'Not Found');
+      relayWss.handleUpgrade(req, socket, head, (ws) => {
+        relayWss.emit('connection', ws, req);
+        forwardRelaySocket(ws, `${url}${RELAY_PATH_PREFIX}${ticket}`);
+      });
+    },
+    () => refuseUpgrade(socket, 503, 'Service Unavailable'),
+  );
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {

@@ -3,6 +3,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import type { Endpoint } from '../protocol/fields.js';
 import type { Request } from '../protocol/requests.js';
 import type { Result } from '../protocol/results.js';
+import type { OnlineDevice } from '../store/online.js';
 import { requireOnlineBuddy } from './consent.js';
 import type { ServerContext } from './context.js';
 import type { ControlConnection } from './control-connection.js';
@@ -36,6 +37,17 @@ export function sameNatBit(ctx: ServerContext, a: Endpoint, b: Endpoint): boolea
 }
 
 /**
+ * S23 for a device that may be on another node: there only the keyed tags of the masked addresses can
+ * be compared (src/cluster/nat-tag.ts); equal tags mean equal masked addresses.
+ */
+export function sameNatAs(ctx: ServerContext, conn: ControlConnection, device: OnlineDevice): boolean {
+  if (device.registeredAddress) return sameNatBit(ctx, conn.registeredAddress, device.registeredAddress);
+  if (ctx.cluster && device.natTag !== undefined)
+    return ctx.cluster.tagOf(conn.registeredAddress) === device.natTag;
+  return false;
+}
+
+/**
  * S21–S24: "is buddy B's registered address the same as mine?", answered with one bit and nothing else
  * (§0069, §0109): A never learns B's address from it. Only for an accepted buddy who is online; the
  * caller's side is this connection's registered address, B's side is B's target device (consent.ts).
@@ -46,7 +58,7 @@ export async function answerSameNat(
   req: Request<'sameNat'>,
 ): Promise<Result<'sameNat'>> {
   const { target } = await requireOnlineBuddy(ctx, conn, req.buddy);
-  const same = sameNatBit(ctx, conn.registeredAddress, target.registeredAddress);
+  const same = sameNatAs(ctx, conn, target);
   ctx.metrics.judgements.inc({ same: String(same) });
   return { same };
 }
@@ -60,7 +72,13 @@ export async function answerRegisteredAddress(
   if (!ctx.options.revealAddresses)
     throw new ProtocolError('FORBIDDEN', 'this server does not reveal addresses (see --reveal-addresses)');
   const { target } = await requireOnlineBuddy(ctx, conn, req.buddy);
-  return { address: { ...target.registeredAddress } };
+  // Several nodes: the address stays on the node that saw it, which answers for it alone (SPEC §4.8).
+  const address =
+    target.registeredAddress ??
+    (ctx.cluster && target.node ? await ctx.cluster.reveal.ask(target.node, target.connectionId) : undefined);
+  if (!address)
+    throw new ProtocolError('UNAVAILABLE', `the server node of ${req.buddy} did not reveal the address`);
+  return { address: { ...address } };
 }
 
 /** S141–S143: the caller's own registered address; needs no logon, as it tells the caller only itself. */

@@ -1,5 +1,6 @@
 import type { ServerEvent } from '../protocol/events.js';
 import type { ServerContext } from './context.js';
+import { deliverToDevice } from './deliver.js';
 
 type EventBody = ServerEvent extends infer E ? (E extends unknown ? Omit<E, 'v'> : never) : never;
 
@@ -12,7 +13,7 @@ export async function deliverToUser(
 ): Promise<void> {
   for (const device of await ctx.online.devicesOf(user)) {
     if (device.connectionId === except) continue;
-    ctx.connections.get(device.connectionId)?.sendEvent(event);
+    await deliverToDevice(ctx, device, event);
   }
 }
 

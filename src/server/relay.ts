@@ -18,7 +18,12 @@ export async function openRelay(
     ctx.metrics.limited.inc({ limit: 'relay-quota' });
     throw new ProtocolError('RELAY_LIMIT', 'relay quota used up for now; try later');
   }
-  const ticket = ctx.relay.open(me.user, req.buddy, req.session);
+  // Several nodes: the session is relayed by the node that claimed it first (src/cluster/relay-route.ts).
+  const owner = ctx.cluster ? await ctx.cluster.relay.ownerOf(me.user, req.buddy, req.session) : undefined;
+  const ticket =
+    ctx.cluster && owner !== undefined && owner !== ctx.cluster.nodeId
+      ? await ctx.cluster.relay.remoteTicket(owner, me.user, req.buddy, req.session)
+      : ctx.relay.open(me.user, req.buddy, req.session);
   const budget = { bytes: ctx.options.relayMaxBytes, bytesPerSecond: ctx.options.relayBytesPerSecond };
   return { ticket, path: `${RELAY_PATH_PREFIX}${ticket}`, budget };
 }

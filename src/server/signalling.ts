@@ -5,7 +5,8 @@ import type { OnlineDevice } from '../store/online.js';
 import { requireOnlineBuddy } from './consent.js';
 import type { ServerContext } from './context.js';
 import type { ControlConnection } from './control-connection.js';
-import { sameNatBit } from './judgement.js';
+import { deliverToDevice } from './deliver.js';
+import { sameNatAs } from './judgement.js';
 
 /**
  * S51/S71, S73/S53 (local) and S103/S121, S123/S105 (global): passes an address exchange to an accepted,
@@ -20,19 +21,16 @@ export async function passSignal(
 ): Promise<Result<'signal'>> {
   const { me, target } = await requireOnlineBuddy(ctx, conn, req.to);
   const recipient = await sessionDevice(ctx, me.user, req.to, req.body.session, target);
-  if (
-    req.body.scope === 'local' &&
-    !ctx.options.revealAddresses &&
-    !sameNatBit(ctx, conn.registeredAddress, recipient.registeredAddress)
-  )
+  if (req.body.scope === 'local' && !ctx.options.revealAddresses && !sameNatAs(ctx, conn, recipient))
     throw new ProtocolError('FORBIDDEN', 'local addresses go only to a buddy behind the same NAT');
-  const connection = ctx.connections.get(recipient.connectionId);
-  if (!connection) throw new ProtocolError('BUDDY_OFFLINE', `${req.to} is offline`);
+  const event = { event: 'signal', from: me.user, fromDevice: me.device, body: req.body } as const;
+  const route = { from: me.user, to: req.to, session: req.body.session, fromConnection: conn.id };
+  if (!(await deliverToDevice(ctx, recipient, event, route)))
+    throw new ProtocolError('BUDDY_OFFLINE', `${req.to} is offline`);
   ctx.signalRoutes.remember(me.user, req.to, req.body.session, {
     [me.user]: conn.id,
     [req.to]: recipient.connectionId,
   });
-  connection.sendEvent({ event: 'signal', from: me.user, fromDevice: me.device, body: req.body });
   ctx.metrics.signals.inc({ scope: req.body.scope });
   return { delivered: true };
 }

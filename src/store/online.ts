@@ -13,8 +13,15 @@ export interface OnlineDevice {
   device: string;
   /** This device takes incoming connections: judgement and signals are aimed at it first. */
   listen: boolean;
-  /** Source address of the control connection as the server saw it (S21–S23). */
-  registeredAddress: Endpoint;
+  /**
+   * Source address of the control connection as the server saw it (S21–S23). Absent for a device on
+   * another server node (SPEC §4.8): the address never leaves the node that saw it.
+   */
+  registeredAddress?: Endpoint;
+  /** The server node that holds the connection; absent on a single node. */
+  node?: string;
+  /** Keyed hash of the masked registered address, what other nodes judge by (src/cluster/nat-tag.ts). */
+  natTag?: string;
   /** Increases with every logon, so that "most recent" is well defined even within one millisecond. */
   logonSequence: number;
 }

@@ -8,6 +8,14 @@ function pairKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }
 
+/** With several nodes on one database (SPEC §4.8), how the cache learns of other nodes' writes. */
+export interface SharedCacheHooks {
+  /** Tells every node that the pair's relation changed; resolves once the message is on its way. */
+  changed(a: string, b: string): Promise<void>;
+  /** False while this node may miss invalidations (its bus is down): the cache is then bypassed. */
+  invalidationsArrive(): boolean;
+}
+
 /**
  * A Store whose accepted buddy relations are remembered in memory. The consent check asks
  * findRelation on every judgement, signal and relay.open; a SQLite lookup costs ~10–14 µs of
@@ -17,22 +25,25 @@ function pairKey(a: string, b: string): string {
  * removed buddy is refused from the next request on.
  *
  * A read that was under way while a relation was written is not cached (the write counter moved): it
- * may have seen the store before the write. Only for a store that this process alone writes (SQLite);
- * several server nodes on one database would need invalidation between nodes.
+ * may have seen the store before the write. Several nodes on one database pass SharedCacheHooks: every
+ * write is announced to all nodes (src/cluster/bus.ts), which forget the pair.
  */
 export class RelationCachingStore implements Store {
   readonly #inner: Store;
   readonly #maxPairs: number;
+  readonly #shared: SharedCacheHooks | undefined;
   readonly #accepted = new Map<string, BuddyRelation>();
   #writes = 0;
 
-  constructor(inner: Store, maxPairs = RELATION_CACHE_MAX_PAIRS) {
+  constructor(inner: Store, maxPairs = RELATION_CACHE_MAX_PAIRS, shared?: SharedCacheHooks) {
     this.#inner = inner;
     this.#maxPairs = maxPairs;
+    this.#shared = shared;
   }
 
   async findRelation(a: string, b: string): Promise<BuddyRelation | undefined> {
     const key = pairKey(a, b);
+    if (!this.#trusted()) return this.#inner.findRelation(a, b);
     const cached = this.#accepted.get(key);
     if (cached) return { ...cached };
     const writesBefore = this.#writes;
@@ -46,6 +57,7 @@ export class RelationCachingStore implements Store {
     const writesBefore = ++this.#writes;
     this.#accepted.delete(key);
     await this.#inner.putRelation(relation);
+    await this.#shared?.changed(relation.requester, relation.target);
     // Another write while this one was under way may have replaced or deleted it: then read again later.
     if (relation.state === 'accepted' && this.#writes === writesBefore) this.#remember(key, relation);
   }
@@ -53,7 +65,22 @@ export class RelationCachingStore implements Store {
   async deleteRelation(a: string, b: string): Promise<boolean> {
     this.#writes++;
     this.#accepted.delete(pairKey(a, b));
-    return this.#inner.deleteRelation(a, b);
+    const deleted = await this.#inner.deleteRelation(a, b);
+    await this.#shared?.changed(a, b);
+    return deleted;
+  }
+
+  /** Another node changed the pair's relation (its message on the bus): read it again next time. */
+  forget(a: string, b: string): void {
+    this.#writes++;
+    this.#accepted.delete(pairKey(a, b));
+  }
+
+  /** Whether the cache may answer: with several nodes, only while invalidations reach this node. */
+  #trusted(): boolean {
+    if (!this.#shared || this.#shared.invalidationsArrive()) return true;
+    this.#accepted.clear();
+    return false;
   }
 
   #remember(key: string, relation: BuddyRelation): void {

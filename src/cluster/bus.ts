@@ -1,0 +1,171 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { type ServerEvent, serverEvent } from '../protocol/events.js';
+import { endpoint, sessionId, userName } from '../protocol/fields.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+
+type EventBody = ServerEvent extends infer E ? (E extends unknown ? Omit<E, 'v'> : never) : never;
+
+/** An event for one connection of the receiving node; a signal names its route (signal-routes.ts). */
+const deliverMessage = z
+  .object({
+    kind: z.literal('deliver'),
+    connectionId: z.string().min(1).max(64),
+    event: serverEvent,
+    route: z
+      .object({ from: userName, to: userName, session: sessionId, fromConnection: z.string().min(1).max(64) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** A relation changed: every node forgets what it cached about the pair. */
+const relationMessage = z.object({ kind: z.literal('relation'), a: userName, b: userName }).strict();
+
+const nodeName = z.string().min(1).max(64);
+const requestId = z.string().regex(/^[0-9a-f]{16}$/);
+
+/** Asks the node that relays a session for one buddy's ticket (relay-route.ts). */
+const relayOpenMessage = z
+  .object({
+    kind: z.literal('relay.open'),
+    requestId,
+    replyTo: nodeName,
+    user: userName,
+    buddy: userName,
+    session: sessionId,
+  })
+  .strict();
+
+/** The answer: a ticket on the relaying node, or the error code it refused with. */
+const relayTicketMessage = z
+  .object({
+    kind: z.literal('relay.ticket'),
+    requestId,
+    ticket: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/)
+      .optional(),
+    error: z.string().max(40).optional(),
+  })
+  .strict();
+
+/** The variant (--reveal-addresses): asks the node that holds a connection for its registered address. */
+const addressAskMessage = z
+  .object({
+    kind: z.literal('address.ask'),
+    requestId,
+    replyTo: nodeName,
+    connectionId: z.string().min(1).max(64),
+  })
+  .strict();
+
+/** The answer; no address when the node does not reveal or no longer holds the connection. */
+const addressAnswerMessage = z
+  .object({ kind: z.literal('address.answer'), requestId, address: endpoint.optional() })
+  .strict();
+
+const busMessage = z.discriminatedUnion('kind', [
+  addressAskMessage,
+  addressAnswerMessage,
+  deliverMessage,
+  relationMessage,
+  relayOpenMessage,
+  relayTicketMessage,
+]);
+export type RelayOpenMessage = z.infer<typeof relayOpenMessage>;
+export type AddressAskMessage = z.infer<typeof addressAskMessage>;
+export type AddressAnswerMessage = z.infer<typeof addressAnswerMessage>;
+export type RelayTicketMessage = z.infer<typeof relayTicketMessage>;
+export type DeliverMessage = z.infer<typeof deliverMessage>;
+export type SignalRoute = NonNullable<DeliverMessage['route']>;
+
+export interface BusHandlers {
+  deliver(connectionId: string, event: EventBody, route: SignalRoute | undefined): void;
+  relationChanged(a: string, b: string): void;
+  relayOpen?(m: RelayOpenMessage): void;
+  relayTicket?(m: RelayTicketMessage): void;
+  addressAsk?(m: AddressAskMessage): void;
+  addressAnswer?(m: AddressAnswerMessage): void;
+}
+
+/**
+ * Node-to-node messages over Redis pub/sub: one channel per node for events aimed at its connections,
+ * one shared channel for relation changes. Every message is parsed with a schema before use; a bad one
+ * is dropped and counted, never trusted.
+ */
+export class ClusterBus {
+  readonly #publisher: Redis;
+  readonly #subscriber: Redis;
+  readonly #prefix: string;
+  readonly #nodeChannel: string;
+  readonly #relationsChannel: string;
+  dropped = 0;
+
+  constructor(options: { publisher: Redis; subscriber: Redis; prefix: string; nodeId: string }) {
+    this.#publisher = options.publisher;
+    this.#subscriber = options.subscriber;
+    this.#prefix = options.prefix;
+    this.#nodeChannel = this.#channelOf(options.nodeId);
+    this.#relationsChannel = `${options.prefix}relations`;
+  }
+
+  /** Subscribes; ioredis subscribes again by itself after a reconnect. */
+  async start(handlers: BusHandlers): Promise<void> {
+    this.#subscriber.on('message', (channel: string, text: string) => {
+      if (channel !== this.#nodeChannel && channel !== this.#relationsChannel) return;
+      const parsed = busMessage.safeParse(safeJson(text));
+      if (!parsed.success) {
+        this.dropped++;
+        return;
+      }
+      const m = parsed.data;
+      if (m.kind === 'relation') handlers.relationChanged(m.a, m.b);
+      else if (m.kind === 'relay.open') handlers.relayOpen?.(m);
+      else if (m.kind === 'relay.ticket') handlers.relayTicket?.(m);
+      else if (m.kind === 'address.ask') handlers.addressAsk?.(m);
+      else if (m.kind === 'address.answer') handlers.addressAnswer?.(m);
+      else {
+        const { v: _v, ...body } = m.event;
+        handlers.deliver(m.connectionId, body as EventBody, m.route);
+      }
+    });
+    await this.#subscriber.subscribe(this.#nodeChannel, this.#relationsChannel);
+  }
+
+  /** Hands an event to the node that holds the connection; resolves once Redis has passed it on. */
+  async deliver(node: string, connectionId: string, event: EventBody, route?: SignalRoute): Promise<void> {
+    const message: DeliverMessage = {
+      kind: 'deliver',
+      connectionId,
+      event: { v: PROTOCOL_VERSION, ...event } as ServerEvent,
+      ...(route ? { route } : {}),
+    };
+    await this.#publisher.publish(this.#channelOf(node), JSON.stringify(message));
+  }
+
+  /** Tells every node (this one too) that the pair's relation changed. */
+  async relationChanged(a: string, b: string): Promise<void> {
+    await this.#publisher.publish(this.#relationsChannel, JSON.stringify({ kind: 'relation', a, b }));
+  }
+
+  /** Sends a relay message to one node. */
+  async toNode(
+    node: string,
+    message: RelayOpenMessage | RelayTicketMessage | AddressAskMessage | AddressAnswerMessage,
+  ): Promise<void> {
+    await this.#publisher.publish(this.#channelOf(node), JSON.stringify(message));
+  }
+
+  #channelOf(node: string): string {
+    return `${this.#prefix}node:${node}`;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

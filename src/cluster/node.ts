@@ -1,0 +1,154 @@
+import { Redis } from 'ioredis';
+import { Gauge, type Registry } from 'prom-client';
+import type { PrefixLengths } from '../protocol/addresses.js';
+import type { Endpoint } from '../protocol/fields.js';
+import { type BusHandlers, ClusterBus } from './bus.js';
+import { natTag } from './nat-tag.js';
+import { RedisOnlineRegistry } from './redis-online.js';
+import { RelayRoute } from './relay-route.js';
+import { AddressReveal } from './reveal.js';
+
+export interface ClusterNodeOptions {
+  redisUrl: string;
+  /** Key and channel prefix shared by the nodes of one deployment. */
+  prefix: string;
+  nodeId: string;
+  /** Shared by every node: keys the address tags. */
+  secret: Buffer;
+  onlineTtlMs: number;
+  /** How long a relay ticket waits for the buddy (the relay session's claim lives as long). */
+  relayTicketTtlMs: number;
+  prefixLengths: PrefixLengths;
+  registry: Registry;
+  log: { warn(o: object, m: string): void; info(o: object, m: string): void };
+  /** Users whose last device was reaped by this node (its node stopped refreshing): announce offline. */
+  onReaped(users: string[]): void;
+}
+
+export type ServiceState = 'ok' | 'down';
+
+/** Redis as this node sees it: the online registry, the bus, and whether Redis answers. */
+export interface ClusterNode {
+  readonly nodeId: string;
+  readonly online: RedisOnlineRegistry;
+  readonly bus: ClusterBus;
+  readonly relay: RelayRoute;
+  readonly reveal: AddressReveal;
+  /** Where the other nodes reach this one's WebSocket port (relay forwarding); advertised in Redis. */
+  setUrl(url: string): void;
+  tagOf(address: Endpoint): string;
+  /** Caches of shared state (relations) may be trusted only while the bus that invalidates them is up. */
+  busUp(): boolean;
+  redisState(): ServiceState;
+  start(handlers: BusHandlers): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connects to Redis (two connections: commands and subscriptions) and starts refresh and reaping. */
+export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNode> {
+  const connect = (role: string): Redis =>
+    new Redis(o.redisUrl, {
+      lazyConnect: true,
+      connectionName: `buddylink:${o.nodeId}:${role}`,
+      // Fail at once while Redis is away instead of queueing: the caller answers UNAVAILABLE.
+      enableOfflineQueue: role === 'sub',
+      maxRetriesPerRequest: 1,
+      connectTimeout: 3000,
+      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+    });
+  const publisher = connect('cmd');
+  const subscriber = connect('sub');
+  let up = false;
+  let subscribed = false;
+  const upGauge = new Gauge({
+    name: 'buddylink_cluster_redis_up',
+    help: '1 while this node reaches Redis (online registry and bus)',
+    labelNames: ['node'] as const,
+    registers: [o.registry],
+  });
+  const setUp = (value: boolean) => {
+    if (value !== up) o.log[value ? 'info' : 'warn']({ node: o.nodeId }, value ? 'redis up' : 'redis down');
+    up = value;
+    upGauge.set({ node: o.nodeId }, value ? 1 : 0);
+  };
+  const online = new RedisOnlineRegistry({
+    redis: publisher,
+    prefix: o.prefix,
+    nodeId: o.nodeId,
+    ttlMs: o.onlineTtlMs,
+    tagOf: (address) => natTag(o.secret, address.host, o.prefixLengths),
+  });
+  new Gauge({
+    name: 'buddylink_node_devices_online',
+    help: 'Devices logged on to this node',
+    labelNames: ['node'] as const,
+    registers: [o.registry],
+    collect() {
+      this.set({ node: o.nodeId }, online.localCount);
+    },
+  });
+
+  let url: string | undefined;
+  let relay: RelayRoute | undefined;
+  const tick = async () => {
+    try {
+      await online.refresh();
+      if (url && relay) await relay.advertise(url, o.onlineTtlMs);
+      const gone = await online.reap();
+      if (gone.length > 0) o.onReaped(gone);
+      setUp(publisher.status === 'ready' && subscriber.status === 'ready' && subscribed);
+    } catch {
+      setUp(false);
+    }
+  };
+  publisher.on('error', () => {});
+  subscriber.on('error', () => {});
+  for (const conn of [publisher, subscriber]) {
+    conn.on('close', () => setUp(false));
+    // Back after a restart: write every local entry again at once rather than at the next tick.
+    conn.on('ready', () => void tick());
+  }
+  subscriber.on('ready', () => {
+    subscribed = true;
+  });
+  subscriber.on('close', () => {
+    subscribed = false;
+  });
+
+  await Promise.all([publisher.connect(), subscriber.connect()]);
+  const bus = new ClusterBus({ publisher, subscriber, prefix: o.prefix, nodeId: o.nodeId });
+  relay = new RelayRoute({
+    redis: publisher,
+    bus,
+    prefix: o.prefix,
+    nodeId: o.nodeId,
+    ticketTtlMs: o.relayTicketTtlMs,
+  });
+  // A third of the TTL: one lost refresh (a GC pause, a Redis blip) never takes a user offline.
+  const timer = setInterval(() => void tick(), Math.max(50, Math.floor(o.onlineTtlMs / 3))).unref();
+
+  return {
+    nodeId: o.nodeId,
+    online,
+    bus,
+    relay,
+    reveal: new AddressReveal(bus, o.nodeId),
+    setUrl(value) {
+      url = value;
+      void tick();
+    },
+    tagOf: (address) => natTag(o.secret, address.host, o.prefixLengths),
+    busUp: () => up,
+    redisState: () => (up ? 'ok' : 'down'),
+    async start(handlers) {
+      await bus.start(handlers);
+      subscribed = true;
+      await tick();
+    },
+    async close() {
+      clearInterval(timer);
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
