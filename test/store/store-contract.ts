@@ -36,6 +36,32 @@ export function storeContract(name: string, open: () => Promise<Store | string>)
     assert.equal(await store.findAccount('bob'), undefined);
   });
 
+  withStore('a block list holds each blocked name once, and a token keeps its device', async (store) => {
+    await store.createAccount(account('alice'));
+    await store.putBlock('alice', 'mallory', 1);
+    await store.putBlock('alice', 'mallory', 2);
+    await store.putBlock('alice', 'no-such-account', 3);
+    assert.equal(await store.isBlocked('alice', 'mallory'), true);
+    assert.equal(await store.isBlocked('mallory', 'alice'), false);
+    assert.deepEqual(await store.blocksOf('alice'), ['mallory', 'no-such-account']);
+    assert.equal(await store.deleteBlock('alice', 'mallory'), true);
+    assert.equal(await store.deleteBlock('alice', 'mallory'), false);
+    await store.saveToken({ tokenHash: 't1', user: 'alice', createdAt: 1, expiresAt: 9, device: 'laptop' });
+    await store.saveToken({ tokenHash: 't2', user: 'alice', createdAt: 2, expiresAt: 9 });
+    const tokens = await store.tokensOf('alice');
+    assert.deepEqual(
+      tokens.map((t) => [t.tokenHash, t.device]),
+      [
+        ['t1', 'laptop'],
+        ['t2', undefined],
+      ],
+    );
+    const changed = { passwordHash: Buffer.alloc(32, 9), salt: Buffer.alloc(16, 8), kdf: account('x').kdf };
+    assert.equal(await store.updatePassword('alice', changed), true);
+    assert.equal(await store.updatePassword('nobody', changed), false);
+    assert.deepEqual((await store.findAccount('alice'))?.passwordHash, changed.passwordHash);
+  });
+
   withStore('a pair holds one relation whichever side asked, and removal deletes it', async (store) => {
     await store.createAccount(account('alice'));
     await store.createAccount(account('bob'));
