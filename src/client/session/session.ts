@@ -128,6 +128,9 @@ export class Session extends Duplex {
   constructor(options: SessionOptions) {
     // Room for a few of the transfer's 1 MiB chunks each way, so reads and writes overlap.
     super({ allowHalfOpen: true, highWaterMark: 4 * 1024 * 1024 });
+    // From its first moment (a connect still racing, an answer not yet handed over), a peer's reset or
+    // a relay cut must not crash the host: the error still reaches listeners and `errored`.
+    this.on('error', () => {});
     this.initiator = options.initiator;
     this.nonce = options.nonce;
     this.started = options.started;
