@@ -2,8 +2,10 @@ import { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import type { PrefixLengths } from '../protocol/addresses.js';
 import type { Endpoint } from '../protocol/fields.js';
+import type { LimitCounters } from '../server/limits/counters.js';
 import { type BusHandlers, ClusterBus } from './bus.js';
 import { natTag } from './nat-tag.js';
+import { RedisCounters } from './redis-counters.js';
 import { RedisOnlineRegistry } from './redis-online.js';
 import { RelayRoute } from './relay-route.js';
 import { AddressReveal } from './reveal.js';
@@ -31,6 +33,8 @@ export type ServiceState = 'ok' | 'down';
 export interface ClusterNode {
   readonly nodeId: string;
   readonly online: RedisOnlineRegistry;
+  /** The limits' counters (issue 14), shared by the nodes so that each limit holds across them. */
+  readonly limits: LimitCounters;
   readonly bus: ClusterBus;
   readonly relay: RelayRoute;
   readonly reveal: AddressReveal;
@@ -128,6 +132,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   const timer = setInterval(() => void tick(), Math.max(50, Math.floor(o.onlineTtlMs / 3))).unref();
 
   return {
+    limits: new RedisCounters(publisher, o.prefix, o.secret),
     nodeId: o.nodeId,
     online,
     bus,

@@ -75,7 +75,8 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
         )
       : undefined;
   const store = parts?.store ?? new RelationCachingStore(openSqliteStore(options.dataDir));
-  const limits = new MemoryCounters();
+  // Several nodes keep the limits' counters in Redis, so that a limit holds across the nodes.
+  const limits = parts?.cluster.limits ?? new MemoryCounters();
   const addressTag = createAddressTagger();
   const limitExempt = trustedProxies(options.limitExemptSources);
   const ctx: ServerContext = {
