@@ -174,3 +174,24 @@ test("the variant across nodes: the buddy's node reveals the address, only when 
     await Promise.all(extra.map((n) => stopNode(n)));
   }
 });
+
+test('password guessing spread over two nodes meets one per-account limit, not one per node', async (t) => {
+  if (typeof services === 'string') return t.skip(services);
+  const [n1, n2] = [node(0), node(1)];
+  const victim = await createUser({ urls: n1.urls }, 'victim5');
+  await victim.client.close();
+  const guessers = [
+    await TestClient.connect(n1.urls.ws, { localAddress: '127.0.0.2' }),
+    await TestClient.connect(n2.urls.ws, { localAddress: '127.0.0.3' }),
+  ];
+  const outcomes: string[] = [];
+  // The default: five failed logons per account, then back-off. Alternating nodes, so that counters
+  // kept per node would have allowed ten.
+  for (let i = 0; i < 8; i++) {
+    const guesser = guessers[i % 2] as TestClient;
+    outcomes.push(await guesser.failure('logon', { user: 'victim5', password: `guess number ${i}` }));
+  }
+  assert.deepEqual(outcomes.slice(0, 5), Array(5).fill('AUTH_FAILED'), outcomes.join(' '));
+  assert.deepEqual(outcomes.slice(5), Array(3).fill('RATE_LIMITED'), outcomes.join(' '));
+  await Promise.all(guessers.map((g) => g.close()));
+});
