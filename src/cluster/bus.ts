@@ -23,6 +23,17 @@ const deliverMessage = z
 const relationMessage = z.object({ kind: z.literal('relation'), a: userName, b: userName }).strict();
 
 const nodeName = z.string().min(1).max(64);
+
+/** Sessions revoked (or a password changed) on one node: every node cuts its live connections holding them. */
+const sessionsEndMessage = z
+  .object({
+    kind: z.literal('sessions.end'),
+    from: nodeName,
+    user: userName,
+    tokenHashes: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(10_000),
+    reason: z.enum(['revoked', 'expired', 'password changed']),
+  })
+  .strict();
 const requestId = z.string().regex(/^[0-9a-f]{16}$/);
 
 /** Asks the node that relays a session for one buddy's ticket (relay-route.ts). */
@@ -72,7 +83,9 @@ const busMessage = z.discriminatedUnion('kind', [
   relationMessage,
   relayOpenMessage,
   relayTicketMessage,
+  sessionsEndMessage,
 ]);
+export type SessionsEndMessage = z.infer<typeof sessionsEndMessage>;
 export type RelayOpenMessage = z.infer<typeof relayOpenMessage>;
 export type AddressAskMessage = z.infer<typeof addressAskMessage>;
 export type AddressAnswerMessage = z.infer<typeof addressAnswerMessage>;
@@ -87,6 +100,7 @@ export interface BusHandlers {
   relayTicket?(m: RelayTicketMessage): void;
   addressAsk?(m: AddressAskMessage): void;
   addressAnswer?(m: AddressAnswerMessage): void;
+  sessionsEnd?(m: SessionsEndMessage): void;
 }
 
 /**
@@ -125,6 +139,7 @@ export class ClusterBus {
       else if (m.kind === 'relay.ticket') handlers.relayTicket?.(m);
       else if (m.kind === 'address.ask') handlers.addressAsk?.(m);
       else if (m.kind === 'address.answer') handlers.addressAnswer?.(m);
+      else if (m.kind === 'sessions.end') handlers.sessionsEnd?.(m);
       else {
         const { v: _v, ...body } = m.event;
         handlers.deliver(m.connectionId, body as EventBody, m.route);
@@ -147,6 +162,11 @@ export class ClusterBus {
   /** Tells every node (this one too) that the pair's relation changed. */
   async relationChanged(a: string, b: string): Promise<void> {
     await this.#publisher.publish(this.#relationsChannel, JSON.stringify({ kind: 'relation', a, b }));
+  }
+
+  /** Tells every node (this one too) to cut the live connections holding these sessions. */
+  async endSessions(m: Omit<SessionsEndMessage, 'kind'>): Promise<void> {
+    await this.#publisher.publish(this.#relationsChannel, JSON.stringify({ kind: 'sessions.end', ...m }));
   }
 
   /** Sends a relay message to one node. */

@@ -3,11 +3,13 @@ import type {
   AddressAskMessage,
   RelayOpenMessage,
   RelayTicketMessage,
+  SessionsEndMessage,
   SignalRoute,
 } from '../cluster/bus.js';
 import type { ServerEvent } from '../protocol/events.js';
 import type { OnlineDevice } from '../store/online.js';
 import type { ServerContext } from './context.js';
+import { endLocalSessions } from './sessions.js';
 
 type EventBody = ServerEvent extends infer E ? (E extends unknown ? Omit<E, 'v'> : never) : never;
 
@@ -46,6 +48,11 @@ export function busHandlers(ctx: ServerContext, forgetRelation: (a: string, b: s
           [route.to]: connectionId,
         });
       connection.sendEvent(event);
+    },
+    sessionsEnd(m: SessionsEndMessage): void {
+      // This node cut its own already, before telling the others.
+      if (ctx.cluster && m.from !== ctx.cluster.nodeId)
+        endLocalSessions(ctx, m.user, new Set(m.tokenHashes), m.reason);
     },
     relationChanged(a: string, b: string): void {
       forgetRelation(a, b);

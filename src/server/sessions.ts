@@ -41,9 +41,10 @@ function endConnection(conn: ControlConnection, reason: SessionEndedEvent['reaso
 }
 
 /**
- * Ends at once, on this node, every live connection of `user` whose token is in `tokenHashes`: revoking a
- * token must not leave the connections that logged on with it working. (With several nodes, each node
- * must be told: issue 12.) Returns how many were cut.
+ * Ends at once every live connection of `user` whose token is in `tokenHashes`: revoking a token must not
+ * leave the connections that logged on with it working. On this node first; with several nodes, every
+ * other node is told over the bus and does the same (a bus that is down is logged: the tokens are gone
+ * from the store, so those connections cannot log on again). Returns how many were cut here.
  */
 export async function endLiveSessions(
   ctx: ServerContext,
@@ -51,10 +52,25 @@ export async function endLiveSessions(
   tokenHashes: ReadonlySet<string>,
   reason: SessionEndedEvent['reason'],
 ): Promise<number> {
+  const n = endLocalSessions(ctx, user, tokenHashes, reason);
+  if (ctx.cluster && tokenHashes.size > 0) {
+    await ctx.cluster.bus
+      .endSessions({ from: ctx.cluster.nodeId, user, tokenHashes: [...tokenHashes], reason })
+      .catch((err: unknown) => ctx.log.warn({ err: String(err) }, 'other nodes not told of ended sessions'));
+  }
+  return n;
+}
+
+/** The part of endLiveSessions on this node's own connections (also what the bus message does). */
+export function endLocalSessions(
+  ctx: ServerContext,
+  user: string,
+  tokenHashes: ReadonlySet<string>,
+  reason: SessionEndedEvent['reason'],
+): number {
   let n = 0;
-  for (const device of await ctx.online.devicesOf(user)) {
-    const conn = ctx.connections.get(device.connectionId);
-    if (!conn?.identity || !tokenHashes.has(conn.identity.tokenHash)) continue;
+  for (const conn of ctx.connections.values()) {
+    if (conn.identity?.user !== user || !tokenHashes.has(conn.identity.tokenHash)) continue;
     endConnection(conn, reason);
     n++;
   }

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createUser, makeBuddies, randomSessionId, TEST_PASSWORD, TestClient } from '../server/helpers.js';
+import {
+  createUser,
+  logOnDevice,
+  makeBuddies,
+  randomSessionId,
+  TEST_PASSWORD,
+  TestClient,
+} from '../server/helpers.js';
 import { type TestServices, testServices } from '../store/services.js';
 import { healthOf, type NodeProcess, spawnNode, stopNode } from './nodes.js';
 import { addressForms, dumpPostgres, dumpRedis } from './shared-state.js';
@@ -194,4 +201,19 @@ test('password guessing spread over two nodes meets one per-account limit, not o
   assert.deepEqual(outcomes.slice(0, 5), Array(5).fill('AUTH_FAILED'), outcomes.join(' '));
   assert.deepEqual(outcomes.slice(5), Array(3).fill('RATE_LIMITED'), outcomes.join(' '));
   await Promise.all(guessers.map((g) => g.close()));
+});
+
+test('a session revoked on one node ends at once on the node that holds it', async (t) => {
+  if (typeof services === 'string') return t.skip(services);
+  const [n1, n2, n3] = [node(0), node(1), node(2)];
+  const laptop = await createUser({ urls: n1.urls }, 'alice6');
+  const phone = await logOnDevice({ urls: n2.urls }, 'alice6', { device: 'phone' });
+  const tablet = await logOnDevice({ urls: n3.urls }, 'alice6', { device: 'tablet' });
+  assert.deepEqual(await laptop.client.ok('account.revoke', { device: 'phone' }), { revoked: 1 });
+  assert.equal(await phone.closed, 4001, 'the phone on node 2 is cut');
+  assert.ok(phone.events.some((e) => e.event === 'session.ended'));
+  assert.deepEqual(Object.keys(await tablet.ok('ping')), ['now'], 'the tablet on node 3 is not');
+  assert.deepEqual(await laptop.client.ok('account.revoke', { all: true }), { revoked: 1 });
+  assert.equal(await tablet.closed, 4001, 'then the tablet on node 3');
+  await laptop.client.close();
 });
