@@ -2,7 +2,8 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
-import type { Account, BuddyRelation, KdfParams, SessionTokenRecord, Store } from './store.js';
+import { kdfText, orderPair, parseKdf } from './row-codec.js';
+import type { Account, BuddyRelation, SessionTokenRecord, Store } from './store.js';
 
 /** File name of the database inside the data directory. */
 export const DATABASE_FILE = 'buddylink.sqlite';
@@ -77,19 +78,6 @@ function migrate(db: Database.Database): void {
       record.run(m.version, m.name, Date.now());
     })();
   }
-}
-
-function orderPair(a: string, b: string): [string, string] {
-  return a < b ? [a, b] : [b, a];
-}
-
-function kdfText(k: KdfParams): string {
-  return `scrypt:${k.N}:${k.r}:${k.p}:${k.keyLength}`;
-}
-
-function parseKdf(text: string): KdfParams {
-  const [, N, r, p, keyLength] = text.split(':').map(Number);
-  return { N: N ?? 0, r: r ?? 0, p: p ?? 0, keyLength: keyLength ?? 0 };
 }
 
 function toRelation(row: RelationRow): BuddyRelation {

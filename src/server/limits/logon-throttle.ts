@@ -1,18 +1,20 @@
 import type { BlockList } from 'node:net';
 import { ProtocolError } from '../../protocol/errors.js';
+import type { ServerOptions } from '../config.js';
 import type { Logger } from '../log.js';
 import { type LimitCounters, limitKey } from './counters.js';
 import { listed, sourceKey } from './source.js';
 
-export interface LogonThrottleOptions {
-  logonFailuresPerAccount: number;
-  logonFailuresPerSource: number;
-  logonFailureWindowSeconds: number;
-  logonBackoffSeconds: number;
-  logonBackoffMaxSeconds: number;
-  accountsPerSource: number;
-  accountWindowSeconds: number;
-}
+export type LogonThrottleOptions = Pick<
+  ServerOptions,
+  | 'logonFailuresPerAccount'
+  | 'logonFailuresPerSource'
+  | 'logonFailureWindowSeconds'
+  | 'logonBackoffSeconds'
+  | 'logonBackoffMaxSeconds'
+  | 'accountsPerSource'
+  | 'accountWindowSeconds'
+>;
 
 /**
  * Failed logons throttled per account and per source, with exponential back-off once the free failures

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { ServiceUnavailableError } from '../errors.js';
-import type { Account, BuddyRelation, KdfParams, SessionTokenRecord, Store } from '../store.js';
+import { kdfText, orderPair, parseKdf } from '../row-codec.js';
+import type { Account, BuddyRelation, SessionTokenRecord, Store } from '../store.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
 /** Any two-int key of our own: serialises migrations when several nodes start at once. */
@@ -116,19 +117,6 @@ function isConnectionLoss(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
   return code.startsWith('08') || code.startsWith('57P') || code.startsWith('53');
-}
-
-function orderPair(a: string, b: string): [string, string] {
-  return a < b ? [a, b] : [b, a];
-}
-
-function kdfText(k: KdfParams): string {
-  return `scrypt:${k.N}:${k.r}:${k.p}:${k.keyLength}`;
-}
-
-function parseKdf(text: string): KdfParams {
-  const [, N, r, p, keyLength] = text.split(':').map(Number);
-  return { N: N ?? 0, r: r ?? 0, p: p ?? 0, keyLength: keyLength ?? 0 };
 }
 
 // BIGINT comes back as text (it may exceed 2^53); our times are milliseconds, well inside.
