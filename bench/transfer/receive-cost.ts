@@ -42,12 +42,19 @@ async function receiver(dir: string): Promise<void> {
     const hello = await readHello(reader);
     if (hello.kind !== 'offer') throw new Error('not an offer');
     const cpu = process.cpuUsage();
+    const faults = process.resourceUsage().minorPageFault;
     const result = await receiveTransfer(connection, reader, hello, 'alice', {
       dir,
       decide: async () => ({ accept: true }),
     });
     const used = process.cpuUsage(cpu);
-    process.send?.({ done: true, bytes: result.bytes, user: used.user / 1e6, system: used.system / 1e6 });
+    process.send?.({
+      done: true,
+      bytes: result.bytes,
+      user: used.user / 1e6,
+      system: used.system / 1e6,
+      faults: process.resourceUsage().minorPageFault - faults,
+    });
     await connection.settle();
     process.exit(0);
   });
@@ -57,13 +64,20 @@ async function receiver(dir: string): Promise<void> {
   });
 }
 
+interface Received {
+  bytes: number;
+  user: number;
+  system: number;
+  faults: number;
+}
+
 async function sender(file: string, dir: string): Promise<void> {
   const child = fork(process.argv[1] as string, ['--receive', dir], { execArgv: process.execArgv });
   const port = await new Promise<number>((resolve) =>
     child.once('message', (m: { port: number }) => resolve(m.port)),
   );
-  const received = new Promise<{ bytes: number; user: number; system: number }>((resolve) =>
-    child.on('message', (m: { done?: boolean; bytes: number; user: number; system: number }) => {
+  const received = new Promise<Received>((resolve) =>
+    child.on('message', (m: Received & { done?: boolean }) => {
       if (m.done) resolve(m);
     }),
   );
@@ -87,6 +101,7 @@ async function sender(file: string, dir: string): Promise<void> {
       receiverNsPerByte: ns(got.user + got.system),
       receiverUser: ns(got.user),
       receiverSystem: ns(got.system),
+      receiverPageFaultsPerMiB: Math.round(got.faults / (bytes / 1048576)),
       senderNsPerByte: ns((sent.user + sent.system) / 1e6),
     }),
   );
