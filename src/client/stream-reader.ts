@@ -1,68 +1,86 @@
 import type { Readable } from 'node:stream';
 import { TransferError } from './errors.js';
 
+/** Bytes held here before the stream is paused: a few of the transfer's 1 MiB chunks. */
+const QUEUE_BYTES = 4 * 1024 * 1024;
+
 /**
  * Reads exact byte counts from a stream without ending it early: the framing of the application
  * messages on a peer connection (headers, file bodies, digests) needs "exactly N bytes, then more".
- * It pulls with `read()` rather than an async iterator, because the iterator destroys a duplex when
- * its readable side ends, which would cut off our own last writes.
+ * It takes the stream's chunks as they come ('data') into a queue of its own and hands them out
+ * as slices: `read()` on a paused stream would concatenate everything buffered into a new buffer,
+ * a copy of every byte of a file (measured: ~0.5 ns/B of the receiver's CPU). An async iterator is
+ * not used because it destroys a duplex when its readable side ends, cutting off our last writes.
  */
 export class StreamReader {
-  private pending: Buffer = Buffer.alloc(0);
+  private readonly queue: Buffer[] = [];
+  private queued = 0;
+  private pausedByUs = false;
   private ended = false;
   private failure: Error | undefined;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly readable: Readable) {
+    readable.on('data', (chunk: Buffer | string) => {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (buffer.length === 0) return;
+      this.queue.push(buffer);
+      this.queued += buffer.length;
+      if (this.queued >= QUEUE_BYTES && !readable.isPaused()) {
+        this.pausedByUs = true;
+        readable.pause();
+      }
+      this.notify();
+    });
     readable.once('end', () => {
       this.ended = true;
+      this.notify();
+    });
+    readable.once('close', () => {
+      this.ended = true;
+      this.notify();
     });
     readable.once('error', (error: Error) => {
       this.failure = error;
+      this.notify();
     });
   }
 
-  private next(): Promise<Buffer | null> {
-    const chunk = this.readable.read() as Buffer | null;
-    if (chunk !== null) return Promise.resolve(chunk);
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.ended || this.readable.readableEnded || this.readable.destroyed) return Promise.resolve(null);
-    return new Promise((resolve, reject) => {
-      const cleanup = () => {
-        this.readable.off('readable', onReadable);
-        this.readable.off('end', onEnd);
-        this.readable.off('close', onEnd);
-        this.readable.off('error', onError);
-      };
-      const onReadable = () => {
-        const data = this.readable.read() as Buffer | null;
-        if (data === null) return;
-        cleanup();
-        resolve(data);
-      };
-      const onEnd = () => {
-        cleanup();
-        resolve(null);
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        reject(error);
-      };
-      this.readable.on('readable', onReadable);
-      this.readable.once('end', onEnd);
-      this.readable.once('close', onEnd);
-      this.readable.once('error', onError);
-    });
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Resolves once a chunk is queued, the stream has ended, or it failed. */
+  private async filled(): Promise<void> {
+    while (this.queue.length === 0) {
+      if (this.failure) throw this.failure;
+      if (this.ended || this.readable.readableEnded || this.readable.destroyed) return;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
   }
 
   /** Up to `max` bytes, as soon as any are there; an empty buffer at the end of the stream. */
   async readSome(max: number): Promise<Buffer> {
-    if (this.pending.length === 0) {
-      const chunk = await this.next();
-      if (chunk === null) return Buffer.alloc(0);
-      this.pending = chunk;
+    await this.filled();
+    const head = this.queue[0];
+    if (head === undefined) return Buffer.alloc(0);
+    let out: Buffer;
+    if (head.length <= max) {
+      out = head;
+      this.queue.shift();
+    } else {
+      out = head.subarray(0, max);
+      this.queue[0] = head.subarray(max);
     }
-    const out = this.pending.subarray(0, max);
-    this.pending = this.pending.subarray(out.length);
+    this.queued -= out.length;
+    if (this.pausedByUs && this.queued < QUEUE_BYTES) {
+      this.pausedByUs = false;
+      this.readable.resume();
+    }
     return out;
   }
 
@@ -75,6 +93,6 @@ export class StreamReader {
       parts.push(part);
       have += part.length;
     }
-    return Buffer.concat(parts, n);
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, n);
   }
 }

@@ -1,4 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
 import { link, mkdir, realpath, unlink } from 'node:fs/promises';
 import { dirname, extname, join, sep } from 'node:path';
 import { TransferError } from '../errors.js';
@@ -28,42 +27,4 @@ export async function publish(root: string, temp: string, wanted: string): Promi
     }
   }
   throw new TransferError(`no free name for ${wanted}`);
-}
-
-/** Bytes being written to disk at once while the next ones are read off the connection. */
-const MAX_WRITING_BYTES = 8 * 1024 * 1024;
-
-/**
- * Disk writes that overlap the network: each at its own offset (so their order on disk does not
- * depend on the thread pool), at most MAX_WRITING_BYTES in flight, the first failure kept.
- */
-export class PositionedWrites {
-  private readonly inFlight = new Set<Promise<void>>();
-  private bytes = 0;
-  private failure: unknown;
-
-  constructor(private readonly file: FileHandle) {}
-
-  async write(chunk: Buffer, position: number): Promise<void> {
-    if (this.failure) throw this.failure;
-    const done: Promise<void> = this.file.write(chunk, 0, chunk.length, position).then(
-      () => {
-        this.bytes -= chunk.length;
-        this.inFlight.delete(done);
-      },
-      (error: unknown) => {
-        this.failure ??= error;
-        this.inFlight.delete(done);
-      },
-    );
-    this.bytes += chunk.length;
-    this.inFlight.add(done);
-    while (this.bytes > MAX_WRITING_BYTES && this.inFlight.size > 0) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
-  }
-
-  async flush(): Promise<void> {
-    await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
-  }
 }

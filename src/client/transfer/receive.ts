@@ -5,10 +5,11 @@ import { TransferError } from '../errors.js';
 import type { StreamReader } from '../stream-reader.js';
 import { readBody } from './body.js';
 import { TransferCancelledError } from './errors.js';
+import { writeAt } from './file-writes.js';
 import { type DeclineCode, fileHeader, type Offer, type OfferFile, readTyped, writeFrame } from './frames.js';
 import { safeRelativePath } from './names.js';
 import { type Prefix, partPath, readPrefix } from './parts.js';
-import { PositionedWrites, publish } from './publish.js';
+import { publish } from './publish.js';
 import type { TransferProgress } from './send.js';
 
 /** An offer as the receiver's person or policy sees it. */
@@ -129,13 +130,11 @@ export async function receiveTransfer(
       let got = header.offset;
       done += got;
       let file: FileHandle | undefined;
-      let writes: PositionedWrites | undefined;
       const describe = () =>
         `${f.name} from ${from} after ${got}${f.bytes === null ? '' : ` of ${f.bytes}`} bytes`;
       try {
         if (!options.sink) {
           file = await open(temp, fresh ? 'w' : 'r+');
-          writes = new PositionedWrites(file);
         }
         const digest = await readBody(
           reader,
@@ -148,7 +147,7 @@ export async function receiveTransfer(
               throw new TransferError(`${f.name} from ${from}: ${reason}`);
             }
             hash.update(piece);
-            if (writes) await writes.write(piece, got);
+            if (file) writeAt(file, piece, got);
             else if (options.sink) await sinkWrite(options.sink, piece);
             got += piece.length;
             done += piece.length;
@@ -156,7 +155,6 @@ export async function receiveTransfer(
           },
           describe,
         );
-        await writes?.flush();
         await file?.close();
         file = undefined;
         const actual = hash.digest();
@@ -176,7 +174,6 @@ export async function receiveTransfer(
         received.push(one);
         options.onFile?.(one);
       } catch (error) {
-        await writes?.flush().catch(() => {});
         await file?.close().catch(() => {});
         // A body of unknown size cannot resume; anything else keeps its verified prefix.
         if (f.bytes === null || got === 0) await unlink(temp).catch(() => {});
