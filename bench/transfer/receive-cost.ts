@@ -1,9 +1,12 @@
 import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import NoiseSecretStream from '@hyperswarm/secret-stream';
 import { PeerConnection } from '../../src/client/peer-connection.js';
+import { NONCE_BYTES } from '../../src/client/session/frames.js';
+import { SessionHost } from '../../src/client/session/host.js';
 import { StreamReader } from '../../src/client/stream-reader.js';
 import { readHello, receiveTransfer, sendTransfer } from '../../src/client/transfer/index.js';
 
@@ -23,21 +26,41 @@ function secure(isInitiator: boolean, socket: Socket): Promise<NoiseSecretStream
   });
 }
 
-function peer(secret: NoiseSecretStream, initiator: boolean): PeerConnection {
-  return new PeerConnection(secret, {
-    path: 'lan',
-    remoteUser: initiator ? 'bob' : 'alice',
-    remoteKey: '',
-    attempts: [],
-    connectMs: 0,
-    initiator,
-  });
+const facts = (initiator: boolean) => ({
+  remoteUser: initiator ? 'bob' : 'alice',
+  remoteKey: '',
+  attempts: [],
+  connectMs: 0,
+});
+
+/** The connection as the product has it: a session (its framing included) carried by the one path. */
+async function peer(secret: NoiseSecretStream, initiator: boolean): Promise<PeerConnection> {
+  if (initiator) {
+    const started = performance.now();
+    const connection = new PeerConnection(
+      { initiator, nonce: randomBytes(NONCE_BYTES), started },
+      facts(initiator),
+    );
+    connection.offer({ path: 'lan', stream: secret });
+    return connection;
+  }
+  const connection = await new SessionHost<PeerConnection>(5000).accept(
+    {
+      carrier: { path: 'lan', stream: secret },
+      initiatorKey: secret.remotePublicKey ?? Buffer.alloc(32),
+      responderKey: secret.publicKey ?? Buffer.alloc(32),
+      path: 'lan',
+    },
+    (nonce) => new PeerConnection({ initiator, nonce, started: performance.now() }, facts(initiator)),
+  );
+  if (!connection) throw new Error('the session was refused');
+  return connection;
 }
 
 async function receiver(dir: string): Promise<void> {
   const server = createServer({ allowHalfOpen: true, noDelay: true }, async (socket) => {
     server.close();
-    const connection = peer(await secure(false, socket), false);
+    const connection = await peer(await secure(false, socket), false);
     const reader = new StreamReader(connection);
     const hello = await readHello(reader);
     if (hello.kind !== 'offer') throw new Error('not an offer');
@@ -82,7 +105,7 @@ async function sender(file: string, dir: string): Promise<void> {
     }),
   );
   const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true, noDelay: true });
-  const connection = peer(await secure(true, socket), true);
+  const connection = await peer(await secure(true, socket), true);
   const bytes = (await stat(file)).size;
   const cpu = process.cpuUsage();
   const started = performance.now();
