@@ -137,10 +137,12 @@ test('readFrame is exported beside writeFrame and takes its own size limit', asy
   const { PassThrough } = await import('node:stream');
   const pipe = new PassThrough();
   await writeFrame(pipe, { big: 'x'.repeat(10_000) });
-  const frame = (await readFrame(new StreamReader(pipe), 64 * 1024)) as { big: string };
+  // One reader owns the stream for all its frames.
+  const reader = new StreamReader(pipe);
+  const frame = (await readFrame(reader, 64 * 1024)) as { big: string };
   assert.equal(frame.big.length, 10_000);
   await writeFrame(pipe, { big: 'x'.repeat(10_000) });
-  await assert.rejects(readFrame(new StreamReader(pipe), 4 * 1024), { code: 'TRANSFER_FAILED' });
+  await assert.rejects(readFrame(reader, 4 * 1024), { code: 'TRANSFER_FAILED' });
 });
 
 test('timeouts per connection: the liveness given to connect() drops a silent path in its own time, not the client default', async () => {

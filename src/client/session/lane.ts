@@ -26,6 +26,8 @@ export class Lane {
   closed = false;
   /** The carrier's first error, if it failed with one (a relay cut, a reset): why the path was lost. */
   error: Error | undefined;
+  /** The peer ended this path itself (a clean end of stream), rather than it going silent or failing. */
+  peerEnded = false;
 
   constructor(
     readonly carrier: Carrier,

@@ -218,6 +218,7 @@ export class Session extends Duplex {
     stream.on('close', () => this.onLaneClosed(lane));
     stream.on('end', () => {
       // The peer ended this path: a finished session, or an old path let go after a move.
+      lane.peerEnded = true;
       if (!this.isDone()) this.dropLane(lane);
     });
     stream.resume();
@@ -277,6 +278,13 @@ export class Session extends Duplex {
       // The server cut the relay by policy (its cap, the operator) or went away: a new round would
       // only work around the policy, or fail against a server that is gone. The app hears why.
       this.destroy(new ClientError(code, lane.error?.message ?? code, { cause: lane.error }));
+      return;
+    }
+    if (!this.initiator && lane.path === 'relay' && lane.peerEnded && !lane.error) {
+      // The relay closed the carrying session cleanly because the initiator left it without moving
+      // to another path (a retired relay is never the current one): its process closed, it is not
+      // coming back, so the session is over now rather than after sessionResumeMs.
+      this.destroy();
       return;
     }
     this.lastLoss = lane.error;
