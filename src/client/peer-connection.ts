@@ -1,5 +1,7 @@
 import { Socket } from 'node:net';
 import type { PathAttempt } from './attempts.js';
+import { Mux, type MuxOptions, type RequestHandler } from './mux/mux.js';
+import type { MuxStream } from './mux/mux-stream.js';
 import type { PathName } from './options.js';
 import { type RelayBudget, relayBudgetOf } from './relay-path.js';
 import { Session, type SessionOptions } from './session/session.js';
@@ -40,6 +42,49 @@ export class PeerConnection extends Session {
     this.remoteKey = facts.remoteKey;
     this.attempts = facts.attempts;
     this.connectMs = facts.connectMs;
+    // A 'stream' or 'message' listener on the connection makes its mux and hears the mux's events;
+    // without one, the mux refuses the peer's streams as before.
+    this.on('newListener', (event: string | symbol) => {
+      if (event !== 'stream' && event !== 'message') return;
+      if (this.forwarding.has(event)) return;
+      this.forwarding.add(event);
+      const mux = this.mux();
+      if (event === 'stream') mux.on('stream', (stream) => this.emit('stream', stream));
+      else mux.on('message', (value) => this.emit('message', value));
+    });
+  }
+
+  private muxed: Mux | undefined;
+  private readonly forwarding = new Set<string>();
+
+  /**
+   * Several streams, messages and requests over this connection: a Mux on it (mux/), made on first
+   * use (`openStream`, `send`, `request`, `handle`, or a 'stream'/'message' listener) and from then
+   * the only reader of the connection's bytes. Both sides use it; `options` count when it is made.
+   */
+  mux(options?: MuxOptions): Mux {
+    this.muxed ??= new Mux(this, options);
+    return this.muxed;
+  }
+
+  /** A new stream to the buddy, with its own flow control; no server round trip. */
+  openStream(): MuxStream {
+    return this.mux().openStream();
+  }
+
+  /** One message (JSON value or bytes) to the buddy, who gets it as a 'message' event. */
+  send(value: unknown): void {
+    this.mux().send(value);
+  }
+
+  /** A request; resolves with the buddy's reply (what its `handle` function returns). */
+  request(value: unknown, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<unknown> {
+    return this.mux().request(value, options);
+  }
+
+  /** Answers the buddy's requests. */
+  handle(handler: RequestHandler | undefined): void {
+    this.mux().handle(handler);
   }
 
   /** The relay's budget (server-told at relay.open) while the relay carries the session; otherwise undefined. */
