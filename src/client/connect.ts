@@ -44,7 +44,9 @@ const SCOPE_OF: Record<'lan' | 'internet', DirectScope> = { lan: 'local', intern
  *     try waits for it: global addresses may go to any accepted buddy setting up a session (§4.4),
  *     so the global exchange (S101–S105) starts at once, its punching held back meanwhile.
  *  2. Same NAT → the LAN path (S51–S54); the internet punching starts after the LAN's head start.
- *     Different → the internet path only (S106): local addresses never leave (§4.4).
+ *     Different → the internet path only (S106): local addresses never leave (§4.4). Its punch follows
+ *     both sides' NAT classes (birthday/strategy.ts): both symmetric → declined at once, the relay;
+ *     one symmetric → birthday punching; else plain simultaneous punching.
  *  3. The relay (§4.3), where allowed, joins them after `relayHeadStartMs` (0: from the start).
  *  4. The connection is a session (session/session.ts): it starts on the first path whose peer
  *     proves the pinned key, the relay included, and is returned then. A direct path proven later
