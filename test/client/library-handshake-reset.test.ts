@@ -1,22 +1,8 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { test } from 'node:test';
 import NoiseSecretStream from '@hyperswarm/secret-stream';
 import { awaitChosen, secureAndVerify } from '../../src/client/secure-channel.js';
-
-async function socketPair(): Promise<[Socket, Socket]> {
-  const server = createServer({ allowHalfOpen: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const dialled = tcpConnect({ port, host: '127.0.0.1', allowHalfOpen: true });
-  await once(dialled, 'connect');
-  const [socket] = await accepted;
-  server.close();
-  return [dialled, socket];
-}
+import { socketPair } from './socket-pair.js';
 
 test('a peer resetting between the verified handshake and the marker is a typed rejection, not a crash', async () => {
   let crashes = 0;

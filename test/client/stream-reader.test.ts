@@ -1,25 +1,20 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createConnection, createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 import { StreamReader, TransferError } from '../../src/client/index.js';
+import { socketPair } from './socket-pair.js';
 
 const opened: Socket[] = [];
 after(() => {
   for (const s of opened) s.destroy();
 });
 
-async function socketPair(): Promise<[Socket, Socket]> {
-  const server = createServer({ allowHalfOpen: true });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const accepted = new Promise<Socket>((r) => server.once('connection', r));
-  const a = createConnection({ port, host: '127.0.0.1', allowHalfOpen: true });
-  const b = await accepted;
-  server.close();
-  opened.push(a, b);
-  return [a, b];
+async function trackedPair(): Promise<[Socket, Socket]> {
+  const pair = await socketPair();
+  opened.push(...pair);
+  return pair;
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -51,7 +46,7 @@ test('a short stream is a typed error for an exact read, not a hang', async () =
 });
 
 test('an unread reader pauses its stream after a few MiB, so a fast sender is held back by TCP', async () => {
-  const [a, b] = await socketPair();
+  const [a, b] = await trackedPair();
   const reader = new StreamReader(b);
   const sent = randomBytes(32 * 1024 * 1024);
   a.end(sent);

@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { encodeFrame, FrameType } from '../../../src/client/mux/frames.js';
 import { Mux, MuxError, type MuxOptions, type MuxStream } from '../../../src/client/mux/index.js';
-
-/** Two ends of a real TCP connection on loopback. */
-async function socketPair(): Promise<[Socket, Socket]> {
-  const server = createServer({ allowHalfOpen: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const dialled = tcpConnect({ port, host: '127.0.0.1', allowHalfOpen: true });
-  await once(dialled, 'connect');
-  const [socket] = await accepted;
-  server.close();
-  return [dialled, socket];
-}
+import { socketPair } from '../socket-pair.js';
 
 async function muxPair(options: MuxOptions = {}): Promise<[Mux, Mux]> {
   const [a, b] = await socketPair();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
@@ -18,23 +18,17 @@ import {
   writeFrame,
 } from '../../../src/client/index.js';
 import { randomPayload, tempDir } from '../helpers.js';
+import { socketPair } from '../socket-pair.js';
 
 const opened: Socket[] = [];
 after(() => {
   for (const s of opened) s.destroy();
 });
 
-/** A real loopback TCP pair: the protocol runs on any Duplex, so no buddy server is needed here. */
-async function socketPair(): Promise<[Socket, Socket]> {
-  const server = createServer({ allowHalfOpen: true });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const accepted = new Promise<Socket>((r) => server.once('connection', r));
-  const a = createConnection({ port, host: '127.0.0.1', allowHalfOpen: true });
-  const b = await accepted;
-  server.close();
-  opened.push(a, b);
-  return [a, b];
+async function trackedPair(): Promise<[Socket, Socket]> {
+  const pair = await socketPair();
+  opened.push(...pair);
+  return pair;
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -77,7 +71,7 @@ test('a folder and a file arrive with their structure, a taken name is renamed a
     items.map((i) => i.name),
     ['album/a.bin', 'album/sub/b.txt', 'x.txt'],
   );
-  const [s, r] = await socketPair();
+  const [s, r] = await trackedPair();
   const [sent, got] = await Promise.all([sendTransfer(s, 'bob', { items }), receiveOn(r, out)]);
   assert.deepEqual(
     got.files.map((f) => f.file),
@@ -101,7 +95,7 @@ test('a symbolic link planted in the receive directory cannot carry a file out o
   const src = await tempDir();
   await mkdir(join(src, 'album'));
   await writeFile(join(src, 'album', 'evil.txt'), 'x');
-  const [s, r] = await socketPair();
+  const [s, r] = await trackedPair();
   const sending = sendTransfer(s, 'bob', { items: await planItems([join(src, 'album')]) }).catch(
     (e: unknown) => e,
   );
@@ -115,7 +109,7 @@ test('a symbolic link planted in the receive directory cannot carry a file out o
 
 test('a declined offer is a TransferDeclinedError for the sender, and nothing is written', async () => {
   const out = await tempDir();
-  const [s, r] = await socketPair();
+  const [s, r] = await trackedPair();
   const [error] = await Promise.all([
     sendTransfer(s, 'bob', { items: [], text: 'hi' }).catch((e: unknown) => e),
     receiveOn(r, out, { decide: async () => ({ accept: false, code: 'DECLINED', reason: 'no thanks' }) }),
@@ -133,7 +127,7 @@ test('an interrupted file resumes from the verified part, and the whole-file has
   await writeFile(join(src, 'big.bin'), body);
   const items = await planItems([join(src, 'big.bin')]);
   // First run: the sender stops after ~2 MiB.
-  const [s1, r1] = await socketPair();
+  const [s1, r1] = await trackedPair();
   const stop = new AbortController();
   const first = await Promise.all([
     sendTransfer(
@@ -156,7 +150,7 @@ test('an interrupted file resumes from the verified part, and the whole-file has
   const parts = (await readdir(out)).filter((n) => n.endsWith('.part'));
   assert.equal(parts.length, 1);
   // Second run: same file, same sender: continues where the part ends.
-  const [s2, r2] = await socketPair();
+  const [s2, r2] = await trackedPair();
   const [sent, got] = await Promise.all([sendTransfer(s2, 'bob', { items }), receiveOn(r2, out)]);
   const resumed = got.files[0]?.resumedFrom ?? 0;
   assert.ok(resumed >= 1024 * 1024 && resumed < body.length, `resumed from ${resumed}`);
@@ -174,7 +168,7 @@ test('a part whose bytes differ from the file is not trusted: the file is sent w
   const items = await planItems([join(src, 'f.bin')]);
   const { partPath } = await import('../../../src/client/transfer/parts.js');
   await writeFile(partPath(out, 'alice', 'f.bin', body.length), randomPayload(1000));
-  const [s, r] = await socketPair();
+  const [s, r] = await trackedPair();
   const [sent, got] = await Promise.all([sendTransfer(s, 'bob', { items }), receiveOn(r, out)]);
   assert.equal(sent.files[0]?.resumedFrom, 0);
   assert.equal(got.files[0]?.sha256, sha(body));
@@ -183,7 +177,7 @@ test('a part whose bytes differ from the file is not trusted: the file is sent w
 
 test('a body whose sha256 does not match is refused and leaves nothing behind', async () => {
   const out = await tempDir();
-  const [s, r] = await socketPair();
+  const [s, r] = await trackedPair();
   const receiving = receiveOn(r, out).catch((e: unknown) => e);
   const sender = new StreamReader(s);
   await writeFrame(s, { kind: 'offer', v: 1, files: [{ name: 'tampered.bin', bytes: 4 }] });
@@ -206,7 +200,7 @@ test('a file the receiver cannot write is stopped with the reason, told to the s
   await writeFile(join(src, 'f.bin'), randomPayload(5000));
   const { partPath } = await import('../../../src/client/transfer/parts.js');
   await mkdir(partPath(out, 'alice', 'f.bin', 5000));
-  const [s, r] = await socketPair();
+  const [s, r] = await trackedPair();
   const [sent, got] = await Promise.all([
     sendTransfer(s, 'bob', { items: await planItems([join(src, 'f.bin')]) }).catch((e: unknown) => e),
     receiveOn(r, out).catch((e: unknown) => e),
