@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { type ServerEvent, serverEvent } from '../protocol/events.js';
 import { endpoint, sessionId, userName } from '../protocol/fields.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { ServiceUnavailableError } from '../store/errors.js';
+import type { NodeLinks } from './node-link.js';
 
 type EventBody = ServerEvent extends infer E ? (E extends unknown ? Omit<E, 'v'> : never) : never;
 
@@ -104,19 +106,30 @@ export interface BusHandlers {
 }
 
 /**
- * Node-to-node messages over Redis pub/sub: one channel per node for events aimed at its connections,
- * one shared channel for relation changes. Every message is parsed with a schema before use; a bad one
- * is dropped and counted, never trusted.
+ * Node-to-node messages: to one node on the direct link to it (node-link.ts) when open, else on its
+ * channel in Redis; to every node (relation changes, revoked sessions) on one shared Redis channel.
+ * Every message is parsed with a schema before use; a bad one is dropped and counted, never trusted.
  */
 export class ClusterBus {
   readonly #publisher: Redis;
+  readonly #links: NodeLinks | undefined;
   readonly #subscriber: Redis;
   readonly #prefix: string;
   readonly #nodeChannel: string;
   readonly #relationsChannel: string;
   dropped = 0;
+  #handlers: BusHandlers | undefined;
+  /** Deliveries whose write to Redis failed after it was handed over. */
+  lost = 0;
 
-  constructor(options: { publisher: Redis; subscriber: Redis; prefix: string; nodeId: string }) {
+  constructor(options: {
+    publisher: Redis;
+    subscriber: Redis;
+    prefix: string;
+    nodeId: string;
+    links?: NodeLinks;
+  }) {
+    this.#links = options.links;
     this.#publisher = options.publisher;
     this.#subscriber = options.subscriber;
     this.#prefix = options.prefix;
@@ -126,37 +139,48 @@ export class ClusterBus {
 
   /** Subscribes; ioredis subscribes again by itself after a reconnect. */
   async start(handlers: BusHandlers): Promise<void> {
+    this.#handlers = handlers;
     this.#subscriber.on('message', (channel: string, text: string) => {
-      if (channel !== this.#nodeChannel && channel !== this.#relationsChannel) return;
-      const parsed = busMessage.safeParse(safeJson(text));
-      if (!parsed.success) {
-        this.dropped++;
-        return;
-      }
-      const m = parsed.data;
-      if (m.kind === 'relation') handlers.relationChanged(m.a, m.b);
-      else if (m.kind === 'relay.open') handlers.relayOpen?.(m);
-      else if (m.kind === 'relay.ticket') handlers.relayTicket?.(m);
-      else if (m.kind === 'address.ask') handlers.addressAsk?.(m);
-      else if (m.kind === 'address.answer') handlers.addressAnswer?.(m);
-      else if (m.kind === 'sessions.end') handlers.sessionsEnd?.(m);
-      else {
-        const { v: _v, ...body } = m.event;
-        handlers.deliver(m.connectionId, body as EventBody, m.route);
-      }
+      if (channel === this.#nodeChannel || channel === this.#relationsChannel) this.receive(text);
     });
     await this.#subscriber.subscribe(this.#nodeChannel, this.#relationsChannel);
   }
 
-  /** Hands an event to the node that holds the connection; resolves once Redis has passed it on. */
-  async deliver(node: string, connectionId: string, event: EventBody, route?: SignalRoute): Promise<void> {
+  /** A message for this node, from Redis or from another node's link (node-link.ts). */
+  receive(text: string): void {
+    const handlers = this.#handlers;
+    const parsed = busMessage.safeParse(safeJson(text));
+    if (!handlers || !parsed.success) {
+      this.dropped++;
+      return;
+    }
+    const m = parsed.data;
+    if (m.kind === 'relation') handlers.relationChanged(m.a, m.b);
+    else if (m.kind === 'relay.open') handlers.relayOpen?.(m);
+    else if (m.kind === 'relay.ticket') handlers.relayTicket?.(m);
+    else if (m.kind === 'address.ask') handlers.addressAsk?.(m);
+    else if (m.kind === 'address.answer') handlers.addressAnswer?.(m);
+    else if (m.kind === 'sessions.end') handlers.sessionsEnd?.(m);
+    else {
+      const { v: _v, ...body } = m.event;
+      handlers.deliver(m.connectionId, body as EventBody, m.route);
+    }
+  }
+
+  /**
+   * Hands an event to the node that holds the connection. Written at once, not awaited: the reply to the
+   * sender need not wait for Redis's, and pub/sub tells nothing of delivery anyway. Only a Redis known
+   * to be away refuses (UNAVAILABLE); a write that fails later is counted.
+   */
+  deliver(node: string, connectionId: string, event: EventBody, route?: SignalRoute): void {
+    if (this.#publisher.status !== 'ready') throw new ServiceUnavailableError('cluster bus');
     const message: DeliverMessage = {
       kind: 'deliver',
       connectionId,
       event: { v: PROTOCOL_VERSION, ...event } as ServerEvent,
       ...(route ? { route } : {}),
     };
-    await this.#publisher.publish(this.#channelOf(node), JSON.stringify(message));
+    this.#toNode(node, JSON.stringify(message));
   }
 
   /** Tells every node (this one too) that the pair's relation changed. */
@@ -174,7 +198,16 @@ export class ClusterBus {
     node: string,
     message: RelayOpenMessage | RelayTicketMessage | AddressAskMessage | AddressAnswerMessage,
   ): Promise<void> {
-    await this.#publisher.publish(this.#channelOf(node), JSON.stringify(message));
+    if (this.#publisher.status !== 'ready') throw new ServiceUnavailableError('cluster bus');
+    this.#toNode(node, JSON.stringify(message));
+  }
+
+  /** On the direct link to the node when one is open, else through Redis. */
+  #toNode(node: string, text: string): void {
+    if (this.#links?.send(node, text)) return;
+    this.#publisher.publish(this.#channelOf(node), text).catch(() => {
+      this.lost++;
+    });
   }
 
   #channelOf(node: string): string {

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import type { PrefixLengths } from '../protocol/addresses.js';
@@ -5,6 +7,7 @@ import { type Endpoint, userName } from '../protocol/fields.js';
 import type { LimitCounters } from '../server/limits/counters.js';
 import { type BusHandlers, ClusterBus } from './bus.js';
 import { natTag } from './nat-tag.js';
+import { NodeLinks } from './node-link.js';
 import { RedisCounters } from './redis-counters.js';
 import { RedisOnlineRegistry } from './redis-online.js';
 import { RelayRoute } from './relay-route.js';
@@ -31,6 +34,9 @@ export interface ClusterNodeOptions {
 
 export type ServiceState = 'ok' | 'down';
 
+/** Address tags kept per node at most; when full the memo starts over. */
+const TAG_MEMO_MAX = 100_000;
+
 /** Redis as this node sees it: the online registry, the bus, and whether Redis answers. */
 export interface ClusterNode {
   readonly nodeId: string;
@@ -47,6 +53,12 @@ export interface ClusterNode {
   busUp(): boolean;
   redisState(): ServiceState;
   start(handlers: BusHandlers): Promise<void>;
+  /** Another node's link (node-link.ts), on this node's WebSocket port. */
+  acceptLink(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Nodes this one has a direct link to. */
+  linkedNodes(): string[];
+  /** Cuts the links both ways (at shutdown, before the WebSocket port closes); messages go through Redis. */
+  closeLinks(): void;
   close(): Promise<void>;
 }
 
@@ -77,12 +89,23 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     up = value;
     upGauge.set({ node: o.nodeId }, value ? 1 : 0);
   };
+  // A connection's address never changes, and an HMAC per judgement was a visible part of its cost.
+  const tags = new Map<string, string>();
+  const tagOf = (address: Endpoint): string => {
+    let tag = tags.get(address.host);
+    if (tag === undefined) {
+      tag = natTag(o.secret, address.host, o.prefixLengths);
+      if (tags.size >= TAG_MEMO_MAX) tags.clear();
+      tags.set(address.host, tag);
+    }
+    return tag;
+  };
   const online = new RedisOnlineRegistry({
     redis: publisher,
     prefix: o.prefix,
     nodeId: o.nodeId,
     ttlMs: o.onlineTtlMs,
-    tagOf: (address) => natTag(o.secret, address.host, o.prefixLengths),
+    tagOf,
     changesArrive: () => subscribed && subscriber.status === 'ready',
   });
   new Gauge({
@@ -95,6 +118,25 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     },
   });
 
+  new Gauge({
+    name: 'buddylink_cluster_links_open',
+    help: 'Direct links from this node to other nodes that are open',
+    labelNames: ['node'] as const,
+    registers: [o.registry],
+    collect() {
+      this.set({ node: o.nodeId }, links.open.length);
+    },
+  });
+  new Gauge({
+    name: 'buddylink_cluster_link_messages',
+    help: 'Messages this node sent to other nodes on direct links (the rest went through Redis)',
+    labelNames: ['node'] as const,
+    registers: [o.registry],
+    collect() {
+      this.set({ node: o.nodeId }, links.sent);
+    },
+  });
+
   let url: string | undefined;
   let relay: RelayRoute | undefined;
   const tick = async () => {
@@ -104,6 +146,8 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
       if (url && relay) await relay.advertise(url, o.onlineTtlMs);
       const gone = await online.reap();
       if (gone.length > 0) o.onReaped(gone);
+      // Links to every node alive, ahead of the first signal to it.
+      for (const node of online.liveNodes()) links.warm(node);
       setUp(publisher.status === 'ready' && subscriber.status === 'ready' && subscribed);
     } catch {
       setUp(false);
@@ -131,7 +175,14 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   });
 
   await Promise.all([publisher.connect(), subscriber.connect()]);
-  const bus = new ClusterBus({ publisher, subscriber, prefix: o.prefix, nodeId: o.nodeId });
+  const links: NodeLinks = new NodeLinks({
+    nodeId: o.nodeId,
+    secret: o.secret,
+    urlOf: async (node) => relay?.urlOf(node),
+    receive: (text) => bus.receive(text),
+    log: o.log,
+  });
+  const bus = new ClusterBus({ publisher, subscriber, prefix: o.prefix, nodeId: o.nodeId, links });
   relay = new RelayRoute({
     redis: publisher,
     bus,
@@ -153,7 +204,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
       url = value;
       void tick();
     },
-    tagOf: (address) => natTag(o.secret, address.host, o.prefixLengths),
+    tagOf,
     busUp: () => up,
     redisState: () => (up ? 'ok' : 'down'),
     async start(handlers) {
@@ -165,8 +216,12 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
       if (gone.length > 0) o.onReaped(gone);
       await tick();
     },
+    acceptLink: (req, socket, head) => links.accept(req, socket, head),
+    linkedNodes: () => links.open,
+    closeLinks: () => links.close(),
     async close() {
       clearInterval(timer);
+      links.close();
       publisher.disconnect();
       subscriber.disconnect();
     },

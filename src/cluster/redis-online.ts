@@ -197,6 +197,12 @@ export class RedisOnlineRegistry implements OnlineRegistry {
     return gone.filter((u) => userName.safeParse(u).success);
   }
 
+  /** Other nodes alive at the last heartbeat. */
+  liveNodes(): string[] {
+    const now = Date.now();
+    return [...this.#nodes].filter(([node, until]) => until > now && node !== this.#o.nodeId).map(([n]) => n);
+  }
+
   /** The registered address of a device of this node; undefined for another node's device. */
   addressOf(connectionId: string): Endpoint | undefined {
     const local = this.#local.get(connectionId);

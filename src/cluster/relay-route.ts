@@ -38,6 +38,11 @@ export class RelayRoute {
     await this.#o.redis.set(this.#urlKey(this.#o.nodeId), url, 'PX', ttlMs);
   }
 
+  /** The WebSocket URL a node advertised, if it is alive. */
+  async urlOf(node: string): Promise<string | undefined> {
+    return (await this.#o.redis.get(this.#urlKey(node))) ?? undefined;
+  }
+
   /** The node that relays this session: the first to claim it. */
   async ownerOf(a: string, b: string, session: string): Promise<string> {
     const key = `${this.#o.prefix}relay:${a < b ? `${a} ${b}` : `${b} ${a}`} ${session}`;
@@ -101,7 +106,7 @@ export class RelayRoute {
     const entry = this.#remote.get(ticket);
     if (!entry || entry.expires < Date.now()) return undefined;
     this.#remote.delete(ticket);
-    return (await this.#o.redis.get(this.#urlKey(entry.node))) ?? undefined;
+    return this.urlOf(entry.node);
   }
 
   #prune(): void {

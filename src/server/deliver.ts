@@ -28,7 +28,7 @@ export async function deliverToDevice(
     connection?.sendEvent(event);
     return connection !== undefined;
   }
-  await ctx.cluster.bus.deliver(device.node, device.connectionId, event, route);
+  ctx.cluster.bus.deliver(device.node, device.connectionId, event, route);
   return true;
 }
 

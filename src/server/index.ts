@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { ClusterNode } from '../cluster/node.js';
+import { LINK_PATH } from '../cluster/node-link.js';
 import { forwardRelaySocket } from '../cluster/relay-route.js';
 import { MemoryOnlineRegistry } from '../store/memory-online.js';
 import { RelationCachingStore } from '../store/relation-cache.js';
@@ -192,6 +193,8 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       clearInterval(tokenSweep);
       for (const stopHeartbeat of stopHeartbeats) stopHeartbeat();
       await shutDownConnections(ctx, controlWss, relayWss);
+      // Other nodes' links are sockets on the WebSocket port too: cut, or it never closes.
+      parts?.cluster.closeLinks();
       await Promise.all([closeTcp(wsServer), closeTcp(opsServer), stun.close()]);
       await parts?.cluster.close();
       await store.close();
@@ -250,6 +253,10 @@ function routeUpgrade(
       relayWss.emit('connection', ws, req);
       ctx.relay.attach(ticket, ws);
     });
+    return;
+  }
+  if (path === LINK_PATH && ctx.cluster) {
+    ctx.cluster.acceptLink(req, socket, head);
     return;
   }
   const registered = registeredAddressOf(req, ctx.trustedProxies);

@@ -5,7 +5,10 @@ import { ProtocolError } from '../protocol/errors.js';
  * registry it cannot read would be a guess) with a code a client can retry on, another node or later.
  */
 export class ServiceUnavailableError extends ProtocolError {
-  constructor(what: 'online registry' | 'store' | 'limit counters', options?: { cause?: unknown }) {
+  constructor(
+    what: 'online registry' | 'store' | 'limit counters' | 'cluster bus',
+    options?: { cause?: unknown },
+  ) {
     super('UNAVAILABLE', `${what} unavailable, try again`);
     this.name = 'ServiceUnavailableError';
     if (options?.cause !== undefined) this.cause = options.cause;
