@@ -1,94 +1,132 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, scryptSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { hashSessionToken } from '../src/server/tokens.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
+import { type BenchNode, floorRun, type HoldResult, holdRun } from './cluster/hold.js';
 import { WireClient } from './cluster/wire-client.js';
+import { describeMachine } from './harness/machine.js';
 import { BENCH_KDF, benchToken } from './load-accounts.js';
+import { wrappedNode } from './load-process.js';
 
 /**
  * Issue 12's benchmarks, in one run so that the ratios compare like with like:
  *  1. judgement and signal latency p50/p99, buddies on different nodes vs on one node (cluster mode)
  *     vs a single SQLite node, one request at a time (unloaded);
- *  2. logons per second for the service (token logons, as reconnecting clients do), over every node;
- *  3. clients held across five nodes, and each node's resident memory per client.
- * Usage: node dist/bench/cluster.js [--clients N] [--nodes K] [--samples S]
+ *  2. logons per second for the service (token logons, as reconnecting clients do), over every node,
+ *     from several generator processes at once (one process holds at most ~19,900 sockets here);
+ *  3. clients held across the nodes, each node's descriptors, resident memory per client against the
+ *     bare `ws` floor at a comparable per-process count, and Redis's CPU while they are held.
+ * Usage: node dist/bench/cluster.js [--clients N] [--nodes K] [--generators G] [--window W]
+ *   [--samples S] [--hold-seconds H] [--no-latency] [--node-fd-limit F] [--results-dir DIR]
+ * --clients above what the nodes can hold is a fill run: generators give up on a node after
+ * --give-up-after failures in a row, and the table says where each node stopped.
  * PostgreSQL and Redis: BUDDYLINK_TEST_POSTGRES/REDIS, else .ci/services.sh starts private ones.
  */
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./cluster/ws-floor.js', import.meta.url));
 const SERVICES = fileURLToPath(new URL('../../.ci/services.sh', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const SECRET = 'bench-cluster-secret-0123456789';
+/** Sockets one generator is given at most: under the 20,000-descriptor limit with room for its own. */
+const PER_GENERATOR = 17_000;
+/** Users u0…u3 are the latency pairs; the held clients start after them. */
+const FIRST_HELD = 4;
 
 interface Args {
   clients: number;
   nodes: number;
+  generators: number;
+  window: number;
   samples: number;
+  holdSeconds: number;
+  latency: boolean;
+  nodeFdLimit: number | undefined;
+  giveUpAfter: number;
+  resultsDir: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const out: Args = { clients: 10_000, nodes: 5, samples: 2000 };
+  const out: Args = {
+    clients: 10_000,
+    nodes: 5,
+    generators: 0,
+    window: 32,
+    samples: 2000,
+    holdSeconds: 20,
+    latency: true,
+    nodeFdLimit: undefined,
+    giveUpAfter: 200,
+    resultsDir: RESULTS,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
+    if (flag === '--no-latency') {
+      out.latency = false;
+      continue;
+    }
+    if (flag === '--results-dir') {
+      out.resultsDir = argv[++i] ?? RESULTS;
+      continue;
+    }
     const value = Number(argv[++i]);
     if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive integer`);
     if (flag === '--clients') out.clients = value;
     else if (flag === '--nodes') out.nodes = value;
+    else if (flag === '--generators') out.generators = value;
+    else if (flag === '--window') out.window = value;
     else if (flag === '--samples') out.samples = value;
+    else if (flag === '--hold-seconds') out.holdSeconds = value;
+    else if (flag === '--node-fd-limit') out.nodeFdLimit = value;
+    else if (flag === '--give-up-after') out.giveUpAfter = value;
     else throw new Error(`unknown flag ${flag}`);
   }
+  if (out.nodes < 2) throw new Error('--nodes needs at least 2');
+  if (out.generators === 0) out.generators = Math.max(1, Math.ceil(out.clients / PER_GENERATOR));
+  if (out.clients / out.generators > 19_000)
+    throw new Error(`${out.clients} clients need more than ${out.generators} generators (≤ 19,000 each)`);
   return out;
 }
 
-interface Node {
-  id: string;
+interface Node extends BenchNode {
   child: ChildProcess;
-  ws: string;
 }
 
-/** The bare `ws` server, holding as many idle clients as one node did (each sent one message). */
-async function floorBytesPerClient(clients: number): Promise<number> {
+/** The bare `ws` server (its own process), holding `clients` idle clients that each sent one echo. */
+async function floorBytesPerClient(clients: number) {
   const child = spawn(process.execPath, [FLOOR], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
-      });
-      child.once('exit', (code) => reject(new Error(`floor exited ${code}`)));
-    });
+    const line = await firstLine(child, 'floor');
     const url = (JSON.parse(line) as { ws: string }).ws;
-    await new Promise((r) => setTimeout(r, 500));
-    const before = rssBytes(child.pid ?? 0);
-    const held: WireClient[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 64 }, async () => {
-        while (next < clients) {
-          next++;
-          const c = await WireClient.connect(url);
-          await new Promise<void>((resolve) => {
-            c.socket.once('message', () => resolve());
-            c.socket.send('{"v":1,"id":1,"type":"ping"}');
-          });
-          held.push(c);
-        }
-      }),
-    );
-    await new Promise((r) => setTimeout(r, 1000));
-    const perClient = (rssBytes(child.pid ?? 0) - before) / held.length;
-    for (const c of held) c.close();
-    return perClient;
+    return await floorRun(child.pid ?? 0, url, clients);
   } finally {
     child.kill('SIGTERM');
   }
+}
+
+function firstLine(child: ChildProcess, what: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within 60 s`)), 60_000);
+    child.stdout?.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolve(out.split('\n')[0] ?? '');
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited ${code}`));
+    });
+  });
 }
 
 async function spawnNode(
@@ -96,6 +134,7 @@ async function spawnNode(
   env: Record<string, string>,
   cluster: boolean,
   dataDir = ':memory:',
+  fdLimit?: number,
 ): Promise<Node> {
   const args = [
     MAIN,
@@ -105,24 +144,16 @@ async function spawnNode(
     ...['--messages-per-second', '100000', '--message-burst', '100000', '--max-pending', '1000'],
     ...(cluster ? ['--node-id', id] : ['--data', dataDir]),
   ];
-  const child = spawn(process.execPath, args, {
+  // --node-fd-limit lowers a node's descriptor limit (prlimit execs: the pid stays node's), so that a
+  // fill run to the limit is cheap enough for a smoke test.
+  const [command, argv] =
+    fdLimit === undefined ? [process.execPath, args] : wrappedNode(undefined, fdLimit, args);
+  const child = spawn(command, argv, {
     env: cluster ? { ...process.env, ...env } : { ...process.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
-    });
-    child.once('exit', (code) => reject(new Error(`node ${id} exited ${code}`)));
-  });
-  return { id, child, ws: (JSON.parse(line) as { ws: string }).ws };
-}
-
-function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  const listening = JSON.parse(await firstLine(child, `node ${id}`)) as { ws: string; http: string };
+  return { id, child, pid: child.pid ?? 0, ws: listening.ws, http: listening.http };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -246,8 +277,120 @@ async function pairLatency(a: WireClient, b: WireClient, bName: string, samples:
   return { judge: summary(judge), signal: summary(signal) };
 }
 
+interface Latency {
+  judge: { p50: number; p99: number };
+  signal: { p50: number; p99: number };
+}
+
+/** Part 1: latency across nodes, on one node of the cluster, on a single SQLite node; SQLite logons. */
+async function latencyPart(nodes: Node[], samples: number, clients: number) {
+  const [n0, n1] = nodes;
+  if (!n0 || !n1) throw new Error('at least two nodes');
+  // Both pairs warm up first (JIT, pools, caches), so that neither pays for being measured first.
+  const samePair = [await logOn(n0.ws, 2), await logOn(n0.ws, 3)] as const;
+  const crossPair = [await logOn(n0.ws, 0), await logOn(n1.ws, 1)] as const;
+  await pairLatency(samePair[0], samePair[1], 'u3', Math.min(300, samples));
+  await pairLatency(crossPair[0], crossPair[1], 'u1', Math.min(300, samples));
+  const same = await pairLatency(samePair[0], samePair[1], 'u3', samples);
+  const cross = await pairLatency(crossPair[0], crossPair[1], 'u1', samples);
+  for (const c of [...samePair, ...crossPair]) c.close();
+  const single = await spawnNode('single', {}, false);
+  const sa = await WireClient.connect(single.ws);
+  const sb = await WireClient.connect(single.ws);
+  await sa.ok('account.create', { user: 'a', password: 'bench-password', publicKey: 'ab'.repeat(32) });
+  await sb.ok('account.create', { user: 'b', password: 'bench-password', publicKey: 'ab'.repeat(32) });
+  await sa.ok('buddy.request', { user: 'b' });
+  await sb.ok('buddy.accept', { user: 'a' });
+  const alone = await pairLatency(sa, sb, 'b', samples);
+  single.child.kill('SIGTERM');
+
+  // The same token logons on one SQLite node, for the ratio under the same machine load.
+  const dir = mkdtempSync(join(tmpdir(), 'buddylink-bench-'));
+  const baselineCount = Math.min(clients, 5000);
+  try {
+    await populateSqlite(dir, baselineCount + FIRST_HELD);
+    const sqliteNode = await spawnNode('sqlite', {}, false, dir);
+    const baseline = await logonRun([sqliteNode.ws], FIRST_HELD, baselineCount, 64);
+    for (const c of baseline.held) c.close();
+    sqliteNode.child.kill('SIGTERM');
+    return { alone, same, cross, sqliteLogons: { count: baselineCount, perSecond: baseline.perSecond } };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function printLatency(r: Awaited<ReturnType<typeof latencyPart>>, samples: number): void {
+  const row = (name: string, x: Latency) =>
+    `| ${name} | ${x.judge.p50.toFixed(3)} | ${x.judge.p99.toFixed(3)} | ${x.signal.p50.toFixed(3)} | ${x.signal.p99.toFixed(3)} |`;
+  console.log(`\n${samples} samples each, one request at a time; milliseconds\n`);
+  console.log('| buddies | judgement p50 | judgement p99 | signal p50 | signal p99 |');
+  console.log('|---|---|---|---|---|');
+  console.log(row('single node (SQLite, memory registry)', r.alone));
+  console.log(row('cluster, both on one node', r.same));
+  console.log(row('cluster, on two nodes', r.cross));
+  const { cross, alone } = r;
+  console.log(
+    `\nratio cross-node / single node: judgement p50 ${(cross.judge.p50 / alone.judge.p50).toFixed(2)}x, p99 ${(cross.judge.p99 / alone.judge.p99).toFixed(2)}x; signal p50 ${(cross.signal.p50 / alone.signal.p50).toFixed(2)}x, p99 ${(cross.signal.p99 / alone.signal.p99).toFixed(2)}x`,
+  );
+}
+
+const n0f = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+
+function printHold(h: HoldResult, args: Args, floor: Awaited<ReturnType<typeof floorBytesPerClient>>): void {
+  console.log(
+    `\nlogons: ${h.held} token logons over ${args.nodes} nodes from ${args.generators} generators: ${n0f(h.logonsPerSecond)}/s (${n0f(h.logonSeconds, 1)} s; ${args.window} in flight per generator; connect+logon p50 ${n0f(h.logonP50Ms, 1)} ms, p99 ${n0f(h.logonP99Ms, 1)} ms)`,
+  );
+  const failures = Object.entries(h.errors)
+    .map(([k, v]) => `${k} ×${v}`)
+    .join(', ');
+  console.log(
+    `held: ${h.held} of ${h.attempted} clients on ${args.nodes} nodes; the nodes' gauges say ${h.devicesOnline} logged on${h.gaugesUnreachable > 0 ? ` (${h.gaugesUnreachable} node(s) could not answer /metrics: no descriptor left)` : ''}; failed ${h.failed}${failures ? ` (${failures})` : ''}, skipped ${h.skipped}${h.full.length > 0 ? `; nodes given up as full: ${h.full.join(', ')}` : ''}`,
+  );
+  console.log(
+    `alive after ${args.holdSeconds} s: ${h.probe.open} sockets open, ${h.probe.answered}/${h.probe.asked} sampled clients answered a ping`,
+  );
+  console.log(
+    '\n| node | held | gauge (logged on) | descriptors / limit | RSS MiB | RSS growth per client KiB | CPU % while held |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const n of h.nodes)
+    console.log(
+      `| ${n.id}${n.alive ? '' : ' (dead)'} | ${n.held} | ${n0f(n.devicesOnline)} | ${n.fds} / ${n.fdLimit} | ${n0f(n.rssMiB)} | ${n0f(n.rssGrowthBytesPerClient / 1024, 1)} | ${n0f(n.cpuPercentHold)} |`,
+    );
+  console.log('\n| generator | held | failed | logons/s | RSS MiB | descriptors |');
+  console.log('|---|---|---|---|---|---|');
+  for (const g of h.perGenerator)
+    console.log(`| ${g.pid} | ${g.held} | ${g.failed} | ${n0f(g.perSecond)} | ${n0f(g.rssMiB)} | ${g.fds} |`);
+  console.log(
+    `\nwhile held: redis-server CPU ${h.redisCpuPercentHold === undefined ? 'unknown (not local)' : `${n0f(h.redisCpuPercentHold)} %`}, generators ${n0f(h.generatorsCpuPercentHold)} % in all`,
+  );
+  console.log(
+    `floor: bare ws server holding ${floor.clients} clients: ${n0f(floor.bytesPerClient / 1024, 1)} KiB per client; cluster node ${n0f(h.rssGrowthBytesPerClient / 1024, 1)} KiB per client = ${n0f(h.rssGrowthBytesPerClient / floor.bytesPerClient, 2)}x the floor`,
+  );
+}
+
+/** redis-server's pid (when it runs on this machine) and used memory. */
+async function redisInfo(url: string): Promise<{ pid: number | undefined; usedBytes: number }> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const info = await redis.info();
+    const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1]);
+    let local = false;
+    try {
+      process.kill(pid, 0);
+      local = true;
+    } catch {}
+    return { pid: local ? pid : undefined, usedBytes: Number(/^used_memory:(\d+)/m.exec(info)?.[1]) };
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const startedAt = new Date();
+  const loadAtStart = loadavg()[0] ?? 0;
   let pgUrl = process.env.BUDDYLINK_TEST_POSTGRES;
   let redisUrl = process.env.BUDDYLINK_TEST_REDIS;
   let servicesDir: string | undefined;
@@ -268,86 +411,75 @@ async function main(): Promise<void> {
   const nodes: Node[] = [];
   try {
     // The schema comes from the first node's migrations; then the population goes straight into SQL.
-    nodes.push(await spawnNode('n0', env, true));
-    await populate(pgUrl, args.clients + 4);
-    for (let i = 1; i < args.nodes; i++) nodes.push(await spawnNode(`n${i}`, env, true));
-    const [n0, n1] = nodes;
-    if (!n0 || !n1) throw new Error('at least two nodes');
+    nodes.push(await spawnNode('n0', env, true, undefined, args.nodeFdLimit));
+    const t0 = performance.now();
+    await populate(pgUrl, args.clients + FIRST_HELD);
+    console.error(
+      `populated ${args.clients + FIRST_HELD} accounts in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    nodes.push(
+      ...(await Promise.all(
+        Array.from({ length: args.nodes - 1 }, (_, i) =>
+          spawnNode(`n${i + 1}`, env, true, undefined, args.nodeFdLimit),
+        ),
+      )),
+    );
 
-    // 1. latency: across nodes, on one node of the cluster, on a single SQLite node.
-    // Both pairs warm up first (JIT, pools, caches), so that neither pays for being measured first.
-    const samePair = [await logOn(n0.ws, 2), await logOn(n0.ws, 3)] as const;
-    const crossPair = [await logOn(n0.ws, 0), await logOn(n1.ws, 1)] as const;
-    await pairLatency(samePair[0], samePair[1], 'u3', Math.min(300, args.samples));
-    await pairLatency(crossPair[0], crossPair[1], 'u1', Math.min(300, args.samples));
-    const same = await pairLatency(samePair[0], samePair[1], 'u3', args.samples);
-    const cross = await pairLatency(crossPair[0], crossPair[1], 'u1', args.samples);
-    const single = await spawnNode('single', {}, false);
-    const sa = await WireClient.connect(single.ws);
-    const sb = await WireClient.connect(single.ws);
-    await sa.ok('account.create', { user: 'a', password: 'bench-password', publicKey: 'ab'.repeat(32) });
-    await sb.ok('account.create', { user: 'b', password: 'bench-password', publicKey: 'ab'.repeat(32) });
-    await sa.ok('buddy.request', { user: 'b' });
-    await sb.ok('buddy.accept', { user: 'a' });
-    const alone = await pairLatency(sa, sb, 'b', args.samples);
-    single.child.kill('SIGTERM');
+    const latency = args.latency ? await latencyPart(nodes, args.samples, args.clients) : undefined;
+    if (latency) printLatency(latency, args.samples);
 
-    // The same token logons on one SQLite node, for the ratio under the same machine load.
-    const dir = mkdtempSync(join(tmpdir(), 'buddylink-bench-'));
-    const baselineCount = Math.min(args.clients, 5000);
-    await populateSqlite(dir, baselineCount + 4);
-    const sqliteNode = await spawnNode('sqlite', {}, false, dir);
-    const baseline = await logonRun([sqliteNode.ws], 4, baselineCount, 64);
-    for (const c of baseline.held) c.close();
-    sqliteNode.child.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-
-    // 2 and 3. logons per second over every node, then the clients stay logged on.
+    const redisBefore = await redisInfo(redisUrl);
     await new Promise((r) => setTimeout(r, 500));
-    const rssBefore = nodes.map((n) => rssBytes(n.child.pid ?? 0));
-    const window = 64;
-    const { held, perSecond } = await logonRun(
-      nodes.map((n) => n.ws),
-      4,
-      args.clients,
-      window,
-    );
-    await new Promise((r) => setTimeout(r, 1000));
-    const rssAfter = nodes.map((n) => rssBytes(n.child.pid ?? 0));
-    const perClient = rssAfter.reduce((s, r, i) => s + r - (rssBefore[i] ?? 0), 0) / held.length;
-
-    const row = (
-      name: string,
-      r: { judge: { p50: number; p99: number }; signal: { p50: number; p99: number } },
-    ) =>
-      `| ${name} | ${r.judge.p50.toFixed(3)} | ${r.judge.p99.toFixed(3)} | ${r.signal.p50.toFixed(3)} | ${r.signal.p99.toFixed(3)} |`;
-    console.log(`\n${args.samples} samples each, one request at a time; milliseconds\n`);
-    console.log('| buddies | judgement p50 | judgement p99 | signal p50 | signal p99 |');
-    console.log('|---|---|---|---|---|');
-    console.log(row('single node (SQLite, memory registry)', alone));
-    console.log(row('cluster, both on one node', same));
-    console.log(row('cluster, on two nodes', cross));
+    const hold = await holdRun({
+      nodes,
+      from: FIRST_HELD,
+      clients: args.clients,
+      generators: args.generators,
+      window: args.window,
+      holdSeconds: args.holdSeconds,
+      attemptTimeoutMs: 20_000,
+      giveUpAfter: args.giveUpAfter,
+      redisPid: redisBefore.pid,
+      log: (line) => console.error(line),
+    });
+    const redisAfter = await redisInfo(redisUrl);
+    const loadDuringHold = loadavg()[0] ?? 0;
+    // The floor at a comparable per-process count: what one node held on average.
+    const perNode = Math.min(19_000, Math.max(1, Math.round(hold.held / args.nodes)));
+    const floor = await floorBytesPerClient(perNode);
+    printHold(hold, args, floor);
+    const redisBytesPerDevice = (redisAfter.usedBytes - redisBefore.usedBytes) / hold.held;
+    console.log(`redis: used memory grew ${n0f(redisBytesPerDevice)} B per held client`);
     console.log(
-      `\nratio cross-node / single node: judgement p50 ${(cross.judge.p50 / alone.judge.p50).toFixed(2)}x, p99 ${(cross.judge.p99 / alone.judge.p99).toFixed(2)}x; signal p50 ${(cross.signal.p50 / alone.signal.p50).toFixed(2)}x, p99 ${(cross.signal.p99 / alone.signal.p99).toFixed(2)}x`,
+      `load average: ${loadAtStart.toFixed(1)} at start, ${loadDuringHold.toFixed(1)} after the hold (${describeMachine().logicalCpus} CPUs)`,
     );
-    console.log(
-      `\nlogons: ${held.length} token logons over ${nodes.length} nodes: ${perSecond.toFixed(0)}/s; ${baselineCount} on one SQLite node: ${baseline.perSecond.toFixed(0)}/s (${window} in flight; load average ${loadavg()[0]?.toFixed(1)})`,
-    );
-    console.log(
-      `held: ${held.length} clients on ${nodes.length} nodes (${Math.round(held.length / nodes.length)} each); node RSS growth ${(perClient / 1024).toFixed(1)} KiB per client; RSS per node MiB: ${rssAfter.map((r) => (r / 2 ** 20).toFixed(0)).join(', ')}`,
-    );
-    for (const c of held) c.close();
-    const floor = await floorBytesPerClient(Math.round(held.length / nodes.length));
-    console.log(
-      `floor: bare ws server holding ${Math.round(held.length / nodes.length)} clients: ${(floor / 1024).toFixed(1)} KiB per client; cluster node / floor = ${(perClient / floor).toFixed(2)}x`,
-    );
+    if (latency)
+      console.log(
+        `single SQLite node: ${latency.sqliteLogons.count} token logons at ${n0f(latency.sqliteLogons.perSecond)}/s (64 in flight, one process)`,
+      );
+    mkdirSync(args.resultsDir, { recursive: true });
+    const file = join(args.resultsDir, `cluster-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    const record = {
+      name: 'cluster',
+      startedAt: startedAt.toISOString(),
+      command: `node dist/bench/cluster.js ${process.argv.slice(2).join(' ')}`.trim(),
+      args,
+      machine: { ...describeMachine(), loadAtStart, loadDuringHold },
+      latency,
+      hold: { ...hold, redisBytesPerDevice },
+      floor,
+    };
+    writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+    console.error(`wrote ${file}`);
   } finally {
     await Promise.all(
       nodes.map(async (n) => {
-        if (n.child.exitCode !== null) return;
+        if (n.child.exitCode !== null || n.child.signalCode !== null) return;
         const exited = new Promise((r) => n.child.once('exit', r));
         n.child.kill('SIGTERM');
+        const kill = setTimeout(() => n.child.kill('SIGKILL'), 15_000);
         await exited;
+        clearTimeout(kill);
       }),
     );
     if (servicesDir) execFileSync('bash', [SERVICES, 'stop', servicesDir]);
