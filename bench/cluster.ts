@@ -340,6 +340,12 @@ function printHold(h: HoldResult, args: Args, floor: Awaited<ReturnType<typeof f
   console.log(
     `\nlogons: ${h.held} token logons over ${args.nodes} nodes from ${args.generators} generators: ${n0f(h.logonsPerSecond)}/s (${n0f(h.logonSeconds, 1)} s; ${args.window} in flight per generator; connect+logon p50 ${n0f(h.logonP50Ms, 1)} ms, p99 ${n0f(h.logonP99Ms, 1)} ms)`,
   );
+  const c = h.logonCpu;
+  const part = (name: string, x: { perThousand: number; percent: number }) =>
+    `${name} ${n0f(x.perThousand, 2)} s (${n0f(x.percent)} %)`;
+  console.log(
+    `logon CPU per 1,000 logons (and % of one core during the logons): ${part('nodes', c.nodes)}, ${part('generators', c.generators)}, ${part('PostgreSQL', c.postgres)}, ${part('Redis', c.redis)}`,
+  );
   const failures = Object.entries(h.errors)
     .map(([k, v]) => `${k} ×${v}`)
     .join(', ');
@@ -367,6 +373,29 @@ function printHold(h: HoldResult, args: Args, floor: Awaited<ReturnType<typeof f
   console.log(
     `floor: bare ws server holding ${floor.clients} clients: ${n0f(floor.bytesPerClient / 1024, 1)} KiB per client; cluster node ${n0f(h.rssGrowthBytesPerClient / 1024, 1)} KiB per client = ${n0f(h.rssGrowthBytesPerClient / floor.bytesPerClient, 2)}x the floor`,
   );
+}
+
+/** Pids of the PostgreSQL backends connected to the bench database (the nodes' pools), when local. */
+async function postgresBackends(url: string): Promise<number[]> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    return rows
+      .map((r) => r.pid)
+      .filter((pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+  } finally {
+    await client.end();
+  }
 }
 
 /** redis-server's pid (when it runs on this machine) and used memory. */
@@ -440,6 +469,7 @@ async function main(): Promise<void> {
       attemptTimeoutMs: 20_000,
       giveUpAfter: args.giveUpAfter,
       redisPid: redisBefore.pid,
+      postgresPids: () => postgresBackends(pgUrl),
       log: (line) => console.error(line),
     });
     const redisAfter = await redisInfo(redisUrl);

@@ -1,5 +1,5 @@
 import { Generator } from './generator-protocol.js';
-import { cpuPercent, fdCount, fdLimit, rssBytes } from './proc.js';
+import { cpuPercent, cpuSeconds, fdCount, fdLimit, rssBytes } from './proc.js';
 
 /**
  * The capacity part of the cluster benchmark: several generator processes log on `clients` bench users
@@ -27,6 +27,8 @@ export interface HoldOptions {
   attemptTimeoutMs: number;
   giveUpAfter: number;
   redisPid: number | undefined;
+  /** PostgreSQL backends serving the nodes (their pool connections), to charge logons' CPU to them. */
+  postgresPids: () => Promise<number[]>;
   log: (line: string) => void;
 }
 
@@ -75,6 +77,27 @@ export interface HoldResult {
   redisCpuPercentHold: number | undefined;
   generatorsCpuPercentHold: number;
   rssGrowthBytesPerClient: number;
+  /** CPU seconds each part spent during the logon phase, per 1,000 logons, and in % of the phase. */
+  logonCpu: Record<'nodes' | 'generators' | 'redis' | 'postgres', { perThousand: number; percent: number }>;
+}
+
+/** CPU seconds of each pid now; a pid that is gone counts 0. */
+function cpuNow(pids: number[]): Map<number, number> {
+  return new Map(
+    pids.map((pid) => {
+      try {
+        return [pid, cpuSeconds(pid)];
+      } catch {
+        return [pid, 0];
+      }
+    }),
+  );
+}
+
+function spent(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, t] of after) sum += t - (before.get(pid) ?? 0);
+  return sum;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -125,6 +148,13 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
     // Generous: a full run is ~100 s; a stalled one must still end.
     const lifetimeMs = Math.max(120_000, o.clients * 10) + o.holdSeconds * 1000 + 120_000;
     const ranges = shares(o.from, o.clients, o.generators);
+    const groups = {
+      nodes: o.nodes.map((n) => n.pid),
+      generators: generators.map((g) => g.pid),
+      redis: o.redisPid ? [o.redisPid] : [],
+      postgres: await o.postgresPids(),
+    };
+    const cpuBefore = Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, cpuNow(pids)]));
     generators.forEach((g, i) => {
       const [from, to] = ranges[i]!;
       g.send({
@@ -141,6 +171,8 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
     });
     const done = await Promise.all(generators.map((g) => g.next('logged-on', lifetimeMs)));
     clearInterval(ticker);
+    groups.postgres = [...new Set([...groups.postgres, ...(await o.postgresPids())])];
+    const cpuAfter = Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, cpuNow(pids)]));
 
     const held = done.reduce((s, d) => s + d.connected, 0);
     const startedAt = Math.min(...done.map((d) => d.startedAt));
@@ -149,6 +181,12 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
     const latencies = Float64Array.from(done.flatMap((d) => d.latencies)).sort();
     const errors: Record<string, number> = {};
     for (const d of done) for (const [k, v] of Object.entries(d.errors)) errors[k] = (errors[k] ?? 0) + v;
+    const logonCpu = Object.fromEntries(
+      Object.keys(groups).map((k) => {
+        const seconds = spent(cpuBefore[k]!, cpuAfter[k]!);
+        return [k, { perThousand: (seconds / held) * 1000, percent: (seconds / logonSeconds) * 100 }];
+      }),
+    ) as HoldResult['logonCpu'];
     o.log(`  ${held} logged on in ${logonSeconds.toFixed(1)} s; holding ${o.holdSeconds} s`);
 
     // Holding: what keeping idle clients online costs (heartbeats, the online registry's refresh).
@@ -213,6 +251,7 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
         .slice(o.nodes.length, o.nodes.length + generators.length)
         .reduce((s, c) => s + c, 0),
       rssGrowthBytesPerClient: growth / held,
+      logonCpu,
     };
   } finally {
     await Promise.all(generators.map((g) => g.close()));
