@@ -10,6 +10,8 @@ import pg from 'pg';
 import { hashSessionToken } from '../src/server/tokens.js';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
 import { type BenchNode, floorRun, type HoldResult, holdRun } from './cluster/hold.js';
+import { inspectorUrl } from './cluster/inspector.js';
+import { LogTally } from './cluster/log-tally.js';
 import { WireClient } from './cluster/wire-client.js';
 import { describeMachine } from './harness/machine.js';
 import { BENCH_KDF, benchToken } from './load-accounts.js';
@@ -97,15 +99,19 @@ function parseArgs(argv: string[]): Args {
 
 interface Node extends BenchNode {
   child: ChildProcess;
+  logs: LogTally;
 }
 
 /** The bare `ws` server (its own process), holding `clients` idle clients that each sent one echo. */
 async function floorBytesPerClient(clients: number) {
-  const child = spawn(process.execPath, [FLOOR], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', FLOOR], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs = new LogTally(child);
   try {
     const line = await firstLine(child, 'floor');
     const url = (JSON.parse(line) as { ws: string }).ws;
-    return await floorRun(child.pid ?? 0, url, clients);
+    return await floorRun(child.pid ?? 0, inspectorUrl(logs.head), url, clients);
   } finally {
     child.kill('SIGTERM');
   }
@@ -137,6 +143,8 @@ async function spawnNode(
   fdLimit?: number,
 ): Promise<Node> {
   const args = [
+    // The inspector lets the benchmark collect garbage before reading memory (loopback, random port).
+    '--inspect=127.0.0.1:0',
     MAIN,
     'server',
     '--json',
@@ -150,10 +158,19 @@ async function spawnNode(
     fdLimit === undefined ? [process.execPath, args] : wrappedNode(undefined, fdLimit, args);
   const child = spawn(command, argv, {
     env: cluster ? { ...process.env, ...env } : { ...process.env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const logs = new LogTally(child);
   const listening = JSON.parse(await firstLine(child, `node ${id}`)) as { ws: string; http: string };
-  return { id, child, pid: child.pid ?? 0, ws: listening.ws, http: listening.http };
+  return {
+    id,
+    child,
+    logs,
+    pid: child.pid ?? 0,
+    ws: listening.ws,
+    http: listening.http,
+    inspector: inspectorUrl(logs.head),
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -356,12 +373,12 @@ function printHold(h: HoldResult, args: Args, floor: Awaited<ReturnType<typeof f
     `alive after ${args.holdSeconds} s: ${h.probe.open} sockets open, ${h.probe.answered}/${h.probe.asked} sampled clients answered a ping`,
   );
   console.log(
-    '\n| node | held | gauge (logged on) | descriptors / limit | RSS MiB | RSS growth per client KiB | CPU % while held |',
+    '\n| node | held | gauge (logged on) | descriptors / limit | RSS MiB | RSS growth per client KiB | heap growth per client KiB | CPU % while held |',
   );
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const n of h.nodes)
     console.log(
-      `| ${n.id}${n.alive ? '' : ' (dead)'} | ${n.held} | ${n0f(n.devicesOnline)} | ${n.fds} / ${n.fdLimit} | ${n0f(n.rssMiB)} | ${n0f(n.rssGrowthBytesPerClient / 1024, 1)} | ${n0f(n.cpuPercentHold)} |`,
+      `| ${n.id}${n.alive ? '' : ' (dead)'} | ${n.held} | ${n0f(n.devicesOnline)} | ${n.fds} / ${n.fdLimit} | ${n0f(n.rssMiB)} | ${n0f(n.rssGrowthBytesPerClient / 1024, 1)} | ${n0f(n.heapGrowthBytesPerClient / 1024, 1)} | ${n0f(n.cpuPercentHold)} |`,
     );
   console.log('\n| generator | held | failed | logons/s | RSS MiB | descriptors |');
   console.log('|---|---|---|---|---|---|');
@@ -371,7 +388,7 @@ function printHold(h: HoldResult, args: Args, floor: Awaited<ReturnType<typeof f
     `\nwhile held: redis-server CPU ${h.redisCpuPercentHold === undefined ? 'unknown (not local)' : `${n0f(h.redisCpuPercentHold)} %`}, generators ${n0f(h.generatorsCpuPercentHold)} % in all`,
   );
   console.log(
-    `floor: bare ws server holding ${floor.clients} clients: ${n0f(floor.bytesPerClient / 1024, 1)} KiB per client; cluster node ${n0f(h.rssGrowthBytesPerClient / 1024, 1)} KiB per client = ${n0f(h.rssGrowthBytesPerClient / floor.bytesPerClient, 2)}x the floor`,
+    `floor: bare ws server holding ${floor.clients} clients (after a full GC): RSS ${n0f(floor.bytesPerClient / 1024, 1)} KiB, heap ${n0f(floor.heapBytesPerClient / 1024, 1)} KiB per client; cluster node RSS ${n0f(h.rssGrowthBytesPerClient / 1024, 1)} KiB = ${n0f(h.rssGrowthBytesPerClient / floor.bytesPerClient, 2)}x, heap ${n0f(h.heapGrowthBytesPerClient / 1024, 1)} KiB = ${n0f(h.heapGrowthBytesPerClient / floor.heapBytesPerClient, 2)}x the floor`,
   );
 }
 
@@ -483,6 +500,8 @@ async function main(): Promise<void> {
     console.log(
       `load average: ${loadAtStart.toFixed(1)} at start, ${loadDuringHold.toFixed(1)} after the hold (${describeMachine().logicalCpus} CPUs)`,
     );
+    // The nodes' logs, counted (the generators closed every socket at once after the hold).
+    for (const n of nodes) console.log(`${n.id} logged: ${n.logs.summary() || 'nothing at warn or above'}`);
     if (latency)
       console.log(
         `single SQLite node: ${latency.sqliteLogons.count} token logons at ${n0f(latency.sqliteLogons.perSecond)}/s (64 in flight, one process)`,
@@ -497,10 +516,18 @@ async function main(): Promise<void> {
       machine: { ...describeMachine(), loadAtStart, loadDuringHold },
       latency,
       hold: { ...hold, redisBytesPerDevice },
+      nodeLogs: Object.fromEntries(nodes.map((n) => [n.id, Object.fromEntries(n.logs.counts)])),
       floor,
     };
     writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
     console.error(`wrote ${file}`);
+  } catch (error) {
+    for (const n of nodes)
+      if (n.child.exitCode !== null || n.child.signalCode !== null)
+        console.error(
+          `node ${n.id} died (${n.child.exitCode ?? n.child.signalCode}):\n${n.logs.tail.join('\n')}`,
+        );
+    throw error;
   } finally {
     await Promise.all(
       nodes.map(async (n) => {

@@ -1,4 +1,5 @@
 import { Generator } from './generator-protocol.js';
+import { collectGarbage } from './inspector.js';
 import { cpuPercent, cpuSeconds, fdCount, fdLimit, rssBytes } from './proc.js';
 
 /**
@@ -13,6 +14,14 @@ export interface BenchNode {
   pid: number;
   ws: string;
   http: string;
+  /** The node's inspector, to collect garbage before memory is read. */
+  inspector: string | undefined;
+}
+
+/** RSS and V8 heap in use of a child right after a full garbage collection (heap NaN if it failed). */
+export async function settledMemory(pid: number, inspector: string | undefined) {
+  const heap = await collectGarbage(inspector);
+  return { rss: rssBytes(pid), heap };
 }
 
 export interface HoldOptions {
@@ -45,6 +54,8 @@ export interface NodeFigures {
   fdLimit: number;
   rssMiB: number;
   rssGrowthBytesPerClient: number;
+  heapMiB: number;
+  heapGrowthBytesPerClient: number;
   cpuPercentHold: number;
   alive: boolean;
 }
@@ -77,6 +88,7 @@ export interface HoldResult {
   redisCpuPercentHold: number | undefined;
   generatorsCpuPercentHold: number;
   rssGrowthBytesPerClient: number;
+  heapGrowthBytesPerClient: number;
   /** CPU seconds each part spent during the logon phase, per 1,000 logons, and in % of the phase. */
   logonCpu: Record<'nodes' | 'generators' | 'redis' | 'postgres', { perThousand: number; percent: number }>;
 }
@@ -132,7 +144,7 @@ export function shares(from: number, count: number, parts: number): [number, num
 }
 
 export async function holdRun(o: HoldOptions): Promise<HoldResult> {
-  const rssBefore = o.nodes.map((n) => rssBytes(n.pid));
+  const before = await Promise.all(o.nodes.map((n) => settledMemory(n.pid, n.inspector)));
   const generators = Array.from({ length: o.generators }, () => new Generator());
   try {
     await Promise.all(generators.map((g) => g.next('ready', 30_000)));
@@ -200,9 +212,14 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
       }),
     );
     const gauges = await Promise.all(o.nodes.map((n) => devicesOnline(n.http)));
+    const after = await Promise.all(
+      o.nodes.map((n) =>
+        alive(n.pid) ? settledMemory(n.pid, n.inspector) : { rss: Number.NaN, heap: Number.NaN },
+      ),
+    );
     const nodes = o.nodes.map((n, i): NodeFigures => {
       const up = alive(n.pid);
-      const rss = up ? rssBytes(n.pid) : Number.NaN;
+      const { rss, heap } = after[i]!;
       const onNode = done.reduce((sum, d) => sum + (d.perNode[i] ?? 0), 0);
       return {
         id: n.id,
@@ -211,12 +228,15 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
         fds: up ? fdCount(n.pid) : Number.NaN,
         fdLimit: up ? fdLimit(n.pid) : Number.NaN,
         rssMiB: rss / 2 ** 20,
-        rssGrowthBytesPerClient: (rss - (rssBefore[i] ?? 0)) / onNode,
+        rssGrowthBytesPerClient: (rss - before[i]!.rss) / onNode,
+        heapMiB: heap / 2 ** 20,
+        heapGrowthBytesPerClient: (heap - before[i]!.heap) / onNode,
         cpuPercentHold: cpu[i] ?? Number.NaN,
         alive: up,
       };
     });
-    const growth = nodes.reduce((s, n, i) => s + n.rssMiB * 2 ** 20 - (rssBefore[i] ?? 0), 0);
+    const growth = nodes.reduce((s, n, i) => s + n.rssMiB * 2 ** 20 - before[i]!.rss, 0);
+    const heapGrowth = nodes.reduce((s, n, i) => s + n.heapMiB * 2 ** 20 - before[i]!.heap, 0);
     return {
       attempted: o.clients,
       held,
@@ -251,6 +271,7 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
         .slice(o.nodes.length, o.nodes.length + generators.length)
         .reduce((s, c) => s + c, 0),
       rssGrowthBytesPerClient: growth / held,
+      heapGrowthBytesPerClient: heapGrowth / held,
       logonCpu,
     };
   } finally {
@@ -261,11 +282,12 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
 /** The bare `ws` floor (ws-floor.ts, its own process) holding `clients` idle clients from one generator. */
 export async function floorRun(
   floorPid: number,
+  inspector: string | undefined,
   url: string,
   clients: number,
-): Promise<{ clients: number; bytesPerClient: number; rssMiB: number }> {
+): Promise<{ clients: number; bytesPerClient: number; heapBytesPerClient: number; rssMiB: number }> {
   await new Promise((r) => setTimeout(r, 500));
-  const before = rssBytes(floorPid);
+  const before = await settledMemory(floorPid, inspector);
   const g = new Generator();
   try {
     await g.next('ready', 30_000);
@@ -282,11 +304,12 @@ export async function floorRun(
     });
     const done = await g.next('logged-on', 600_000);
     await new Promise((r) => setTimeout(r, 2000));
-    const rss = rssBytes(floorPid);
+    const after = await settledMemory(floorPid, inspector);
     return {
       clients: done.connected,
-      bytesPerClient: (rss - before) / done.connected,
-      rssMiB: rss / 2 ** 20,
+      bytesPerClient: (after.rss - before.rss) / done.connected,
+      heapBytesPerClient: (after.heap - before.heap) / done.connected,
+      rssMiB: after.rss / 2 ** 20,
     };
   } finally {
     await g.close();
