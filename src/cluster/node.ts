@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import type { PrefixLengths } from '../protocol/addresses.js';
-import type { Endpoint } from '../protocol/fields.js';
+import { type Endpoint, userName } from '../protocol/fields.js';
 import type { LimitCounters } from '../server/limits/counters.js';
 import { type BusHandlers, ClusterBus } from './bus.js';
 import { natTag } from './nat-tag.js';
@@ -23,8 +23,10 @@ export interface ClusterNodeOptions {
   prefixLengths: PrefixLengths;
   registry: Registry;
   log: { warn(o: object, m: string): void; info(o: object, m: string): void };
-  /** Users whose last device was reaped by this node (its node stopped refreshing): announce offline. */
+  /** Users whose last device was reaped by this node (its node stopped its heartbeat): announce offline. */
   onReaped(users: string[]): void;
+  /** Users written back after Redis lost this node's entries (restart, or reaped while cut off): online again. */
+  onRestored(users: string[]): void;
 }
 
 export type ServiceState = 'ok' | 'down';
@@ -48,7 +50,7 @@ export interface ClusterNode {
   close(): Promise<void>;
 }
 
-/** Connects to Redis (two connections: commands and subscriptions) and starts refresh and reaping. */
+/** Connects to Redis (two connections: commands and subscriptions) and starts the heartbeat and reaping. */
 export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNode> {
   const connect = (role: string): Redis =>
     new Redis(o.redisUrl, {
@@ -81,6 +83,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     nodeId: o.nodeId,
     ttlMs: o.onlineTtlMs,
     tagOf: (address) => natTag(o.secret, address.host, o.prefixLengths),
+    changesArrive: () => subscribed && subscriber.status === 'ready',
   });
   new Gauge({
     name: 'buddylink_node_devices_online',
@@ -96,7 +99,8 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   let relay: RelayRoute | undefined;
   const tick = async () => {
     try {
-      await online.refresh();
+      const back = await online.heartbeat();
+      if (back.length > 0) o.onRestored(back);
       if (url && relay) await relay.advertise(url, o.onlineTtlMs);
       const gone = await online.reap();
       if (gone.length > 0) o.onReaped(gone);
@@ -114,9 +118,16 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   }
   subscriber.on('ready', () => {
     subscribed = true;
+    online.changesMissed();
   });
   subscriber.on('close', () => {
     subscribed = false;
+    online.changesMissed();
+  });
+  // Every write to the registry names its user here: the cached entries of those users are dropped.
+  subscriber.on('message', (channel: string, text: string) => {
+    if (channel !== online.channel) return;
+    online.changed(text.split('\n').filter((u) => userName.safeParse(u).success));
   });
 
   await Promise.all([publisher.connect(), subscriber.connect()]);
@@ -128,7 +139,7 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     nodeId: o.nodeId,
     ticketTtlMs: o.relayTicketTtlMs,
   });
-  // A third of the TTL: one lost refresh (a GC pause, a Redis blip) never takes a user offline.
+  // A third of the TTL: one lost heartbeat (a GC pause, a Redis blip) never takes a node's users offline.
   const timer = setInterval(() => void tick(), Math.max(50, Math.floor(o.onlineTtlMs / 3))).unref();
 
   return {
@@ -146,8 +157,12 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     busUp: () => up,
     redisState: () => (up ? 'ok' : 'down'),
     async start(handlers) {
+      await subscriber.subscribe(online.channel);
       await bus.start(handlers);
       subscribed = true;
+      online.changesMissed();
+      const gone = await online.forgetPreviousLife();
+      if (gone.length > 0) o.onReaped(gone);
       await tick();
     },
     async close() {

@@ -5,6 +5,8 @@ import type { Endpoint } from '../protocol/fields.js';
 import { deviceName, userName } from '../protocol/fields.js';
 import { ServiceUnavailableError } from '../store/errors.js';
 import type { DeviceRegistration, OnlineDevice, OnlineRegistry } from '../store/online.js';
+import { OnlineCache } from './online-cache.js';
+import { ADD_SCRIPT, REAP_SCRIPT, REMOVE_SCRIPT, RESTORE_SCRIPT } from './online-scripts.js';
 
 /**
  * One device as every node sees it in Redis: no address, only the keyed tag of its masked address
@@ -19,7 +21,6 @@ const sharedDevice = z
     listen: z.boolean(),
     natTag: z.string().max(64),
     seq: z.number().int(),
-    expiresAt: z.number(),
   })
   .strict();
 type SharedDevice = z.infer<typeof sharedDevice>;
@@ -35,82 +36,16 @@ export interface RedisOnlineOptions {
   /** Prefix of every key, unique to the deployment (and to a test run). */
   prefix: string;
   nodeId: string;
-  /** Entries not refreshed by their node within this time are offline. */
+  /** A node whose heartbeat stops is gone, with all its devices, after this time. */
   ttlMs: number;
   /** The tag of a registered address (nat-tag.ts with the cluster secret and the operator's masks). */
   tagOf: (address: Endpoint) => string;
+  /** Whether changes published on the online channel reach this node now (its subscription is up). */
+  changesArrive: () => boolean;
 }
 
-// Keys: {p}u:{user} hash conn → device JSON; {p}expiry zset "user conn" → expiresAt; {p}seq counter.
-// A live entry is one whose expiresAt is in the future; expired ones are reaped (reap below).
-const LIVE_COUNT = `
-local function live(key, now)
-  local n = 0
-  for _, v in ipairs(redis.call('HVALS', key)) do
-    if cjson.decode(v).expiresAt > now then n = n + 1 end
-  end
-  return n
-end`;
-
-// Adds a device, named uniquely among the user's live devices (name-2, name-3… as on one node: device
-// names are ASCII, so byte lengths are character lengths), in one round trip.
-const ADD_SCRIPT = `
-local now = tonumber(ARGV[3])
-local taken = {}
-local before = 0
-for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
-  local d = cjson.decode(v)
-  if d.expiresAt > now then
-    before = before + 1
-    taken[d.device] = true
-  end
-end
-local entry = cjson.decode(ARGV[2])
-if taken[entry.device] then
-  local n = 2
-  while true do
-    local suffix = '-' .. n
-    local candidate = string.sub(entry.device, 1, 64 - #suffix) .. suffix
-    if not taken[candidate] then entry.device = candidate break end
-    n = n + 1
-  end
-end
-entry.seq = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[6])
-return {entry.seq, before == 0 and 1 or 0, entry.device}`;
-
-const REMOVE_SCRIPT = `${LIVE_COUNT}
-local had = redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[2])
-if had == 0 then return -1 end
-return live(KEYS[1], tonumber(ARGV[3])) == 0 and 1 or 0`;
-
-// Reaps entries whose node stopped refreshing them; returns the users who went offline with it.
-// Whoever's ZREM wins reaps an entry, so that each offline event is announced once.
-const REAP_SCRIPT = `${LIVE_COUNT}
-local now = tonumber(ARGV[1])
-local gone = {}
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))) do
-  if redis.call('ZREM', KEYS[1], member) == 1 then
-    local space = string.find(member, ' ', 1, true)
-    local user = string.sub(member, 1, space - 1)
-    local key = ARGV[3] .. 'u:' .. user
-    local had = redis.call('HDEL', key, string.sub(member, space + 1))
-    if had == 1 and live(key, now) == 0 then table.insert(gone, user) end
-  end
-end
-return gone`;
-
-const REFRESH_SCRIPT = `
-local entry = redis.call('HGET', KEYS[1], ARGV[1])
-local parsed = entry and cjson.decode(entry) or cjson.decode(ARGV[3])
-parsed.expiresAt = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(parsed))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[5])
-return 1`;
+/** Users whose entries a node keeps in memory at most (cache of what its clients ask about). */
+export const ONLINE_CACHE_MAX_USERS = 200_000;
 
 const SCRIPT_SHA = new Map<string, string>();
 
@@ -120,17 +55,23 @@ interface LocalDevice {
 }
 
 /**
- * The OnlineRegistry of several nodes on one Redis (SPEC §4.8). The owning node keeps each entry alive
- * by refreshing it every third of the TTL; a node that dies stops refreshing and its users go offline by
- * themselves (any node's reaper removes the entries and announces it). The registered address itself
- * stays in this node's memory: other nodes see the tag only.
+ * The OnlineRegistry of several nodes on one Redis (SPEC §4.8). A device is online while its node is:
+ * each node pushes its own liveness forward every third of the TTL (one write per node, whatever its
+ * number of clients); a node that dies stops, and any node's reaper removes all its devices at once and
+ * announces whoever went offline with them. What other nodes read is cached here until the online
+ * channel says it changed (online-cache.ts). The registered address itself stays in this node's memory:
+ * other nodes see the tag only.
  */
 export class RedisOnlineRegistry implements OnlineRegistry {
   readonly #o: RedisOnlineOptions;
   readonly #local = new Map<string, LocalDevice>();
+  readonly #cache: OnlineCache<SharedDevice[]>;
+  /** Each node's liveness end as last read from Redis: judging a device live needs no round trip. */
+  readonly #nodes = new Map<string, number>();
 
   constructor(options: RedisOnlineOptions) {
     this.#o = options;
+    this.#cache = new OnlineCache(ONLINE_CACHE_MAX_USERS, options.changesArrive);
   }
 
   /** Devices of this node. */
@@ -138,9 +79,17 @@ export class RedisOnlineRegistry implements OnlineRegistry {
     return this.#local.size;
   }
 
+  /** Users whose entries this node keeps in memory. */
+  get cachedUsers(): number {
+    return this.#cache.size;
+  }
+
+  get channel(): string {
+    return `${this.#o.prefix}online`;
+  }
+
   async addDevice(r: DeviceRegistration): Promise<{ device: OnlineDevice; firstDevice: boolean }> {
     if (this.#local.has(r.connectionId)) await this.removeDevice(r.connectionId);
-    const now = Date.now();
     const shared: SharedDevice = {
       user: r.user,
       node: this.#o.nodeId,
@@ -149,26 +98,18 @@ export class RedisOnlineRegistry implements OnlineRegistry {
       listen: r.listen,
       natTag: this.#o.tagOf(r.registeredAddress),
       seq: 0,
-      expiresAt: now + this.#o.ttlMs,
     };
     const [seq, first, device] = (await this.#call(() =>
       this.#script(
         ADD_SCRIPT,
-        3,
-        this.#userKey(r.user),
-        this.#expiryKey(),
-        `${this.#o.prefix}seq`,
-        r.connectionId,
-        JSON.stringify(shared),
-        String(now),
-        String(shared.expiresAt),
-        String(this.#o.ttlMs * 4),
-        member(r.user, r.connectionId),
+        [this.#userKey(r.user), this.#nodesKey(), this.#seqKey(), this.#nodeSetKey(), this.channel],
+        [r.connectionId, JSON.stringify(shared), String(Date.now()), member(r.user, r.connectionId)],
       ),
     )) as [number, number, string];
     shared.seq = seq;
     shared.device = device;
     this.#local.set(r.connectionId, { shared, registeredAddress: { ...r.registeredAddress } });
+    this.#cache.forget([r.user]);
     return { device: this.#toDevice(shared), firstDevice: first === 1 };
   }
 
@@ -178,30 +119,24 @@ export class RedisOnlineRegistry implements OnlineRegistry {
     const local = this.#local.get(connectionId);
     if (!local) return undefined;
     this.#local.delete(connectionId);
+    const { user } = local.shared;
     const last = (await this.#call(() =>
       this.#script(
         REMOVE_SCRIPT,
-        2,
-        this.#userKey(local.shared.user),
-        this.#expiryKey(),
-        connectionId,
-        member(local.shared.user, connectionId),
-        String(Date.now()),
+        [this.#userKey(user), this.#nodesKey(), this.#nodeSetKey(), this.channel],
+        [connectionId, String(Date.now()), member(user, connectionId), user],
       ),
     )) as number;
+    this.#cache.forget([user]);
     // -1: the entry had already been reaped (this node was cut off too long); its offline was told then.
     return { device: this.#toDevice(local.shared, local.registeredAddress), lastDevice: last === 1 };
   }
 
   async devicesOf(user: string): Promise<OnlineDevice[]> {
-    const entries = await this.#call(() => this.#o.redis.hvals(this.#userKey(user)));
+    const entries = await this.#cache.read(user, () => this.#read(user));
     const now = Date.now();
     const out: ClusterDevice[] = [];
-    for (const text of entries) {
-      const parsed = sharedDevice.safeParse(safeJson(text));
-      if (!parsed.success || parsed.data.user !== user || parsed.data.expiresAt <= now) continue;
-      out.push(this.#toDevice(parsed.data));
-    }
+    for (const entry of entries) if (await this.#nodeLive(entry.node, now)) out.push(this.#toDevice(entry));
     return out.sort((a, b) => b.logonSequence - a.logonSequence);
   }
 
@@ -214,36 +149,50 @@ export class RedisOnlineRegistry implements OnlineRegistry {
     return this.#local.size;
   }
 
-  /**
-   * Pushes every local entry's expiry forward, and writes it whole again if Redis lost it (a restart
-   * without persistence): so the registry heals itself within one refresh.
-   */
-  async refresh(): Promise<void> {
-    const expiresAt = Date.now() + this.#o.ttlMs;
-    const pipeline = this.#o.redis.pipeline();
-    for (const [conn, { shared }] of this.#local) {
-      shared.expiresAt = expiresAt;
-      pipeline.eval(
-        REFRESH_SCRIPT,
-        2,
-        this.#userKey(shared.user),
-        this.#expiryKey(),
-        conn,
-        String(expiresAt),
-        JSON.stringify(shared),
-        String(this.#o.ttlMs * 4),
-        member(shared.user, conn),
-      );
-    }
-    const results = await this.#call(() => pipeline.exec());
-    const failed = results?.find(([err]) => err);
-    if (failed?.[0]) throw new ServiceUnavailableError('online registry', { cause: failed[0] });
+  /** Entries of other nodes may have changed unseen (the subscription was down): read them again. */
+  changesMissed(): void {
+    this.#cache.clear();
   }
 
-  /** Removes entries whose node stopped refreshing them; returns the users now offline. */
-  async reap(limit = 1000): Promise<string[]> {
+  /** The online channel said these users' devices changed. */
+  changed(users: Iterable<string>): void {
+    this.#cache.forget(users);
+  }
+
+  /**
+   * Pushes this node's liveness forward and reads every node's. When Redis did not list this node (it
+   * restarted empty, or this node was cut off longer than the TTL and reaped), every local entry is
+   * written again: returns the users who were offline for their buddies and are online again.
+   */
+  async heartbeat(): Promise<string[]> {
+    const now = Date.now();
+    const added = await this.#call(() =>
+      this.#o.redis.zadd(this.#nodesKey(), now + this.#o.ttlMs, this.#o.nodeId),
+    );
+    const back = added === 1 && this.#local.size > 0 ? await this.#restore(now) : [];
+    const listed = await this.#call(() => this.#o.redis.zrange(this.#nodesKey(), 0, -1, 'WITHSCORES'));
+    this.#nodes.clear();
+    for (let i = 0; i + 1 < listed.length; i += 2) this.#nodes.set(listed[i] ?? '', Number(listed[i + 1]));
+    return back;
+  }
+
+  /**
+   * At start: a node that comes back under the same id must not find its previous life's devices
+   * still online. Marks it dead and reaps it before its first heartbeat.
+   */
+  async forgetPreviousLife(): Promise<string[]> {
+    await this.#call(() => this.#o.redis.zadd(this.#nodesKey(), 0, this.#o.nodeId));
+    return this.reap();
+  }
+
+  /** Removes the devices of nodes whose heartbeat stopped; returns the users now offline. */
+  async reap(limit = 16): Promise<string[]> {
     const gone = (await this.#call(() =>
-      this.#script(REAP_SCRIPT, 1, this.#expiryKey(), String(Date.now()), String(limit), this.#o.prefix),
+      this.#script(
+        REAP_SCRIPT,
+        [this.channel, this.#nodesKey()],
+        [String(Date.now()), this.#o.prefix, String(limit)],
+      ),
     )) as string[];
     return gone.filter((u) => userName.safeParse(u).success);
   }
@@ -252,6 +201,57 @@ export class RedisOnlineRegistry implements OnlineRegistry {
   addressOf(connectionId: string): Endpoint | undefined {
     const local = this.#local.get(connectionId);
     return local ? { ...local.registeredAddress } : undefined;
+  }
+
+  async #restore(now: number): Promise<string[]> {
+    // Redis may have restarted without its scripts: load this one before a pipeline of EVALSHA.
+    const sha = (await this.#call(() => this.#o.redis.script('LOAD', RESTORE_SCRIPT))) as string;
+    const pipeline = this.#o.redis.pipeline();
+    const users: string[] = [];
+    for (const [conn, { shared }] of this.#local) {
+      users.push(shared.user);
+      pipeline.evalsha(
+        sha,
+        5,
+        this.#userKey(shared.user),
+        this.#nodesKey(),
+        this.#seqKey(),
+        this.#nodeSetKey(),
+        this.channel,
+        conn,
+        JSON.stringify(shared),
+        String(now),
+        member(shared.user, conn),
+      );
+    }
+    const results = await this.#call(() => pipeline.exec());
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw new ServiceUnavailableError('online registry', { cause: failed[0] });
+    this.#cache.clear();
+    return [...new Set(users.filter((_, i) => results?.[i]?.[1] === 1))];
+  }
+
+  async #read(user: string): Promise<SharedDevice[]> {
+    const entries = await this.#call(() => this.#o.redis.hvals(this.#userKey(user)));
+    const out: SharedDevice[] = [];
+    for (const text of entries) {
+      const parsed = sharedDevice.safeParse(safeJson(text));
+      if (parsed.success && parsed.data.user === user) out.push(parsed.data);
+    }
+    return out;
+  }
+
+  /**
+   * Live by the last heartbeat read; a node that looks dead (or is new) is asked about again, since the
+   * copy may be a tick old.
+   */
+  async #nodeLive(node: string, now: number): Promise<boolean> {
+    if (node === this.#o.nodeId) return true;
+    if ((this.#nodes.get(node) ?? 0) > now) return true;
+    const score = await this.#call(() => this.#o.redis.zscore(this.#nodesKey(), node));
+    const until = score === null ? 0 : Number(score);
+    this.#nodes.set(node, until);
+    return until > now;
   }
 
   #toDevice(s: SharedDevice, address?: Endpoint): ClusterDevice {
@@ -271,17 +271,14 @@ export class RedisOnlineRegistry implements OnlineRegistry {
   }
 
   /** EVALSHA (the script's text is not sent each time), EVAL when Redis lost it (a restart). */
-  async #script(lua: string, keys: number, ...args: string[]): Promise<unknown> {
-    let sha = SCRIPT_SHA.get(lua);
-    if (!sha) {
-      sha = createHash('sha1').update(lua).digest('hex');
-      SCRIPT_SHA.set(lua, sha);
-    }
+  async #script(lua: string, keys: string[], args: string[]): Promise<unknown> {
+    const sha = SCRIPT_SHA.get(lua) ?? createHash('sha1').update(lua).digest('hex');
+    SCRIPT_SHA.set(lua, sha);
     try {
-      return await this.#o.redis.evalsha(sha, keys, ...args);
+      return await this.#o.redis.evalsha(sha, keys.length, ...keys, ...args);
     } catch (err) {
       if (!String(err).includes('NOSCRIPT')) throw err;
-      return this.#o.redis.eval(lua, keys, ...args);
+      return this.#o.redis.eval(lua, keys.length, ...keys, ...args);
     }
   }
 
@@ -297,8 +294,16 @@ export class RedisOnlineRegistry implements OnlineRegistry {
     return `${this.#o.prefix}u:${user}`;
   }
 
-  #expiryKey(): string {
-    return `${this.#o.prefix}expiry`;
+  #nodesKey(): string {
+    return `${this.#o.prefix}nodes`;
+  }
+
+  #nodeSetKey(): string {
+    return `${this.#o.prefix}n:${this.#o.nodeId}`;
+  }
+
+  #seqKey(): string {
+    return `${this.#o.prefix}seq`;
   }
 }
 

@@ -14,13 +14,15 @@ export interface ClusterParts {
 
 /**
  * A node of several (SPEC §4.8): the store on PostgreSQL, its relation cache voided by every node's
- * writes, and the online registry and bus on Redis. `onReaped` announces users whose node died.
+ * writes, and the online registry and bus on Redis. `onReaped` announces users whose node died,
+ * `onRestored` users online again after Redis lost them.
  */
 export async function openClusterParts(
   options: ServerOptions & { postgres: string; redis: string; clusterSecret: string },
   registry: ClusterNodeRegistry,
   log: { warn(o: object, m: string): void; info(o: object, m: string): void },
   onReaped: (users: string[]) => void,
+  onRestored: (users: string[]) => void,
 ): Promise<ClusterParts> {
   const nodeId = options.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
   const pgStore: CheckedStore = await openPostgresStore({ url: options.postgres });
@@ -37,6 +39,7 @@ export async function openClusterParts(
       registry,
       log,
       onReaped,
+      onRestored,
     });
   } catch (err) {
     await pgStore.close();

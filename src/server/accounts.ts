@@ -137,7 +137,7 @@ async function completeLogon(
   ctx.log.info({ user, device: device.device, conn: conn.id }, 'logged on');
   armSessionExpiry(ctx, conn, token.expiresAt);
   // The user's other devices hear of every new logon, so a stolen password shows itself.
-  await deliverToUser(ctx, user, { event: 'device.logon', device: device.device }, conn.id);
+  if (!firstDevice) await deliverToUser(ctx, user, { event: 'device.logon', device: device.device }, conn.id);
   // Several nodes: telling buddies needs PostgreSQL and Redis; a failure there must not leave the device
   // registered under a logon the client was told had failed, so it is logged and the logon stands.
   if (firstDevice)

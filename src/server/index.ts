@@ -60,6 +60,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   // SQLite database, so accepted relations may be cached (consent check).
   // Loaded only for several nodes: pg and ioredis are optional dependencies of a single node.
   let reaped: (users: string[]) => void = () => {};
+  let restored: (users: string[]) => void = () => {};
   const parts =
     options.postgres !== null && options.redis !== null && options.clusterSecret !== null
       ? await (await import('../cluster/start.js')).openClusterParts(
@@ -72,6 +73,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
           metrics.registry,
           log,
           (users) => reaped(users),
+          (users) => restored(users),
         )
       : undefined;
   const store = parts?.store ?? new RelationCachingStore(openSqliteStore(options.dataDir));
@@ -115,12 +117,14 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   });
   const opsServer = createOpsServer(metrics, lifecycle, parts?.health);
   if (parts) {
-    reaped = (users) => {
+    const announce = (online: boolean) => (users: string[]) => {
       for (const user of users)
-        announcePresence(ctx, user, false).catch((err: unknown) =>
-          log.warn({ err: String(err) }, 'offline announcement failed'),
+        announcePresence(ctx, user, online).catch((err: unknown) =>
+          log.warn({ err: String(err), online }, 'presence announcement failed'),
         );
     };
+    reaped = announce(false);
+    restored = announce(true);
     try {
       await parts.cluster.start(busHandlers(ctx, (a, b) => store.forget(a, b)));
     } catch (err) {
