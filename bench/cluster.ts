@@ -12,6 +12,7 @@ import { openSqliteStore } from '../src/store/sqlite-store.js';
 import { type BenchNode, floorRun, type HoldResult, holdRun } from './cluster/hold.js';
 import { inspectorUrl } from './cluster/inspector.js';
 import { LogTally } from './cluster/log-tally.js';
+import { startReaper } from './cluster/reaper.js';
 import { WireClient } from './cluster/wire-client.js';
 import { describeMachine } from './harness/machine.js';
 import { BENCH_KDF, benchToken } from './load-accounts.js';
@@ -37,6 +38,8 @@ const FLOOR = fileURLToPath(new URL('./cluster/ws-floor.js', import.meta.url));
 const SERVICES = fileURLToPath(new URL('../../.ci/services.sh', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const SECRET = 'bench-cluster-secret-0123456789';
+/** Kills what this run started if it dies before its own clean-up. */
+const reaper = startReaper();
 /** Sockets one generator is given at most: under the 20,000-descriptor limit with room for its own. */
 const PER_GENERATOR = 17_000;
 /** Users u0…u3 are the latency pairs; the held clients start after them. */
@@ -107,6 +110,7 @@ async function floorBytesPerClient(clients: number) {
   const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', FLOOR], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid) reaper.watch(child.pid);
   const logs = new LogTally(child);
   try {
     const line = await firstLine(child, 'floor');
@@ -160,6 +164,7 @@ async function spawnNode(
     env: cluster ? { ...process.env, ...env } : { ...process.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid) reaper.watch(child.pid);
   const logs = new LogTally(child);
   const listening = JSON.parse(await firstLine(child, `node ${id}`)) as { ws: string; http: string };
   return {
@@ -446,6 +451,7 @@ async function main(): Promise<void> {
     pgUrl = env.BUDDYLINK_TEST_POSTGRES;
     redisUrl = env.BUDDYLINK_TEST_REDIS;
     servicesDir = env.BUDDYLINK_TEST_SERVICES_DIR;
+    if (servicesDir) reaper.services(servicesDir, SERVICES);
   }
   if (!pgUrl || !redisUrl) throw new Error('no PostgreSQL/Redis');
   const env = {
@@ -540,6 +546,7 @@ async function main(): Promise<void> {
       }),
     );
     if (servicesDir) execFileSync('bash', [SERVICES, 'stop', servicesDir]);
+    reaper.done();
   }
 }
 
