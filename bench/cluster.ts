@@ -149,6 +149,8 @@ async function spawnNode(
   const args = [
     // The inspector lets the benchmark collect garbage before reading memory (loopback, random port).
     '--inspect=127.0.0.1:0',
+    // BENCH_NODE_FLAGS: more flags for the nodes' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
     MAIN,
     'server',
     '--json',
@@ -420,8 +422,24 @@ async function postgresBackends(url: string): Promise<number[]> {
   }
 }
 
+/** Transactions committed or rolled back in the bench database so far (PostgreSQL's own statistics). */
+async function postgresTransactions(url: string): Promise<number> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return Number(rows[0]?.n);
+  } finally {
+    await client.end();
+  }
+}
+
 /** redis-server's pid (when it runs on this machine) and used memory. */
-async function redisInfo(url: string): Promise<{ pid: number | undefined; usedBytes: number }> {
+async function redisInfo(
+  url: string,
+): Promise<{ pid: number | undefined; usedBytes: number; commands: number }> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
@@ -432,7 +450,11 @@ async function redisInfo(url: string): Promise<{ pid: number | undefined; usedBy
       process.kill(pid, 0);
       local = true;
     } catch {}
-    return { pid: local ? pid : undefined, usedBytes: Number(/^used_memory:(\d+)/m.exec(info)?.[1]) };
+    return {
+      pid: local ? pid : undefined,
+      usedBytes: Number(/^used_memory:(\d+)/m.exec(info)?.[1]),
+      commands: Number(/^total_commands_processed:(\d+)/m.exec(info)?.[1]),
+    };
   } finally {
     redis.disconnect();
   }
@@ -481,6 +503,9 @@ async function main(): Promise<void> {
     if (latency) printLatency(latency, args.samples);
 
     const redisBefore = await redisInfo(redisUrl);
+    const pgBefore = await postgresTransactions(pgUrl);
+    let redisAfter = redisBefore;
+    let pgAfter = pgBefore;
     await new Promise((r) => setTimeout(r, 500));
     const hold = await holdRun({
       nodes,
@@ -493,16 +518,27 @@ async function main(): Promise<void> {
       giveUpAfter: args.giveUpAfter,
       redisPid: redisBefore.pid,
       postgresPids: () => postgresBackends(pgUrl),
+      whileHeld: async () => {
+        redisAfter = await redisInfo(redisUrl);
+        // PostgreSQL publishes a backend's statistics once it has been idle a moment.
+        await new Promise((r) => setTimeout(r, 1500));
+        pgAfter = await postgresTransactions(pgUrl);
+      },
       log: (line) => console.error(line),
     });
-    const redisAfter = await redisInfo(redisUrl);
     const loadDuringHold = loadavg()[0] ?? 0;
     // The floor at a comparable per-process count: what one node held on average.
     const perNode = Math.min(19_000, Math.max(1, Math.round(hold.held / args.nodes)));
     const floor = await floorBytesPerClient(perNode);
     printHold(hold, args, floor);
     const redisBytesPerDevice = (redisAfter.usedBytes - redisBefore.usedBytes) / hold.held;
-    console.log(`redis: used memory grew ${n0f(redisBytesPerDevice)} B per held client`);
+    const perClient = {
+      redisCommands: (redisAfter.commands - redisBefore.commands) / hold.held,
+      postgresTransactions: (pgAfter - pgBefore) / hold.held,
+    };
+    console.log(
+      `redis: used memory grew ${n0f(redisBytesPerDevice)} B per held client; per held client (logon, hold and probes): ${n0f(perClient.redisCommands, 2)} Redis commands, ${n0f(perClient.postgresTransactions, 2)} PostgreSQL transactions`,
+    );
     console.log(
       `load average: ${loadAtStart.toFixed(1)} at start, ${loadDuringHold.toFixed(1)} after the hold (${describeMachine().logicalCpus} CPUs)`,
     );
@@ -521,7 +557,7 @@ async function main(): Promise<void> {
       args,
       machine: { ...describeMachine(), loadAtStart, loadDuringHold },
       latency,
-      hold: { ...hold, redisBytesPerDevice },
+      hold: { ...hold, redisBytesPerDevice, perClient },
       nodeLogs: Object.fromEntries(nodes.map((n) => [n.id, Object.fromEntries(n.logs.counts)])),
       floor,
     };

@@ -38,6 +38,8 @@ export interface HoldOptions {
   redisPid: number | undefined;
   /** PostgreSQL backends serving the nodes (their pool connections), to charge logons' CPU to them. */
   postgresPids: () => Promise<number[]>;
+  /** Runs after the hold while every client is still logged on (shared-state readings). */
+  whileHeld: () => Promise<void>;
   log: (line: string) => void;
 }
 
@@ -212,6 +214,7 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
       }),
     );
     const gauges = await Promise.all(o.nodes.map((n) => devicesOnline(n.http)));
+    await o.whileHeld();
     const after = await Promise.all(
       o.nodes.map((n) =>
         alive(n.pid) ? settledMemory(n.pid, n.inspector) : { rss: Number.NaN, heap: Number.NaN },
