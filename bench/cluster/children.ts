@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { findOnPath } from '../harness/processes.js';
 import { wrappedNode } from '../load-process.js';
 import { type BenchNode, floorRun } from './hold.js';
 import { inspectorUrl } from './inspector.js';
@@ -75,6 +76,9 @@ export async function spawnNode(
   // fill run to the limit is cheap enough for a smoke test.
   const [command, argv] =
     fdLimit === undefined ? [process.execPath, args] : wrappedNode(undefined, fdLimit, args);
+  // wrappedNode leaves prlimit out when it is missing: a fill run would then silently not be one.
+  if (fdLimit !== undefined && !findOnPath('prlimit'))
+    throw new Error('--node-fd-limit needs prlimit (util-linux)');
   const child = spawn(command, argv, {
     env: cluster ? { ...process.env, ...env } : { ...process.env },
     stdio: ['ignore', 'pipe', 'pipe'],
