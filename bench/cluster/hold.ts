@@ -1,5 +1,5 @@
 import { Generator } from './generator-protocol.js';
-import { collectGarbage } from './inspector.js';
+import { InspectorSession } from './inspector.js';
 import { cpuPercent, cpuSeconds, fdCount, fdLimit, rssBytes } from './proc.js';
 
 /**
@@ -19,8 +19,8 @@ export interface BenchNode {
 }
 
 /** RSS and V8 heap in use of a child right after a full garbage collection (heap NaN if it failed). */
-export async function settledMemory(pid: number, inspector: string | undefined) {
-  const heap = await collectGarbage(inspector);
+export async function settledMemory(pid: number, inspector: InspectorSession) {
+  const heap = await inspector.collectGarbage();
   return { rss: rssBytes(pid), heap };
 }
 
@@ -146,9 +146,12 @@ export function shares(from: number, count: number, parts: number): [number, num
 }
 
 export async function holdRun(o: HoldOptions): Promise<HoldResult> {
-  const before = await Promise.all(o.nodes.map((n) => settledMemory(n.pid, n.inspector)));
-  const generators = Array.from({ length: o.generators }, () => new Generator());
+  // Opened before the load: a node at its descriptor limit could not accept the inspector's connection.
+  const inspectors = await Promise.all(o.nodes.map((n) => InspectorSession.open(n.inspector)));
+  const generators: Generator[] = [];
   try {
+    const before = await Promise.all(o.nodes.map((n, i) => settledMemory(n.pid, inspectors[i]!)));
+    generators.push(...Array.from({ length: o.generators }, () => new Generator()));
     await Promise.all(generators.map((g) => g.next('ready', 30_000)));
     const progress = generators.map(() => 0);
     generators.forEach((g, i) => {
@@ -216,8 +219,8 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
     const gauges = await Promise.all(o.nodes.map((n) => devicesOnline(n.http)));
     await o.whileHeld();
     const after = await Promise.all(
-      o.nodes.map((n) =>
-        alive(n.pid) ? settledMemory(n.pid, n.inspector) : { rss: Number.NaN, heap: Number.NaN },
+      o.nodes.map((n, i) =>
+        alive(n.pid) ? settledMemory(n.pid, inspectors[i]!) : { rss: Number.NaN, heap: Number.NaN },
       ),
     );
     const nodes = o.nodes.map((n, i): NodeFigures => {
@@ -278,6 +281,7 @@ export async function holdRun(o: HoldOptions): Promise<HoldResult> {
       logonCpu,
     };
   } finally {
+    for (const session of inspectors) session.close();
     await Promise.all(generators.map((g) => g.close()));
   }
 }
@@ -290,9 +294,10 @@ export async function floorRun(
   clients: number,
 ): Promise<{ clients: number; bytesPerClient: number; heapBytesPerClient: number; rssMiB: number }> {
   await new Promise((r) => setTimeout(r, 500));
-  const before = await settledMemory(floorPid, inspector);
+  const session = await InspectorSession.open(inspector);
   const g = new Generator();
   try {
+    const before = await settledMemory(floorPid, session);
     await g.next('ready', 30_000);
     g.send({
       cmd: 'logon',
@@ -307,7 +312,7 @@ export async function floorRun(
     });
     const done = await g.next('logged-on', 600_000);
     await new Promise((r) => setTimeout(r, 2000));
-    const after = await settledMemory(floorPid, inspector);
+    const after = await settledMemory(floorPid, session);
     return {
       clients: done.connected,
       bytesPerClient: (after.rss - before.rss) / done.connected,
@@ -315,6 +320,7 @@ export async function floorRun(
       rssMiB: after.rss / 2 ** 20,
     };
   } finally {
+    session.close();
     await g.close();
   }
 }
