@@ -5,7 +5,7 @@ import { requireLoggedOn } from './consent.js';
 import type { ServerContext } from './context.js';
 import type { ControlConnection } from './control-connection.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js';
-import { announcePresence, deliverToUser } from './presence.js';
+import { deliverToUser, queuePresence } from './presence.js';
 import { armSessionExpiry, endLiveSessions } from './sessions.js';
 import { hashSessionToken, newSessionToken } from './tokens.js';
 
@@ -138,12 +138,9 @@ async function completeLogon(
   armSessionExpiry(ctx, conn, token.expiresAt);
   // The user's other devices hear of every new logon, so a stolen password shows itself.
   if (!firstDevice) await deliverToUser(ctx, user, { event: 'device.logon', device: device.device }, conn.id);
-  // Several nodes: telling buddies needs PostgreSQL and Redis; a failure there must not leave the device
-  // registered under a logon the client was told had failed, so it is logged and the logon stands.
-  if (firstDevice)
-    await announcePresence(ctx, user, true).catch((err: unknown) =>
-      ctx.log.warn({ user, err: err instanceof Error ? err.message : String(err) }, 'presence not announced'),
-    );
+  // Buddies are told in the background: the logon does not wait for them, and a failure there (several
+  // nodes: PostgreSQL or Redis) cannot undo a logon the client was told succeeded; it is logged.
+  if (firstDevice) queuePresence(ctx, user, true);
   const result: LogonResult = {
     user,
     token: token.token,
@@ -179,6 +176,5 @@ export async function logOffDevice(ctx: ServerContext, conn: ControlConnection):
   if (!removed) return;
   ctx.metrics.devicesOnline.dec();
   ctx.log.info({ user: me.user, device: me.device, conn: conn.id }, 'logged off');
-  // At shutdown everyone leaves at once and the store is closing: no one is left to tell.
-  if (removed.lastDevice && !ctx.lifecycle.shuttingDown) await announcePresence(ctx, me.user, false);
+  if (removed.lastDevice) queuePresence(ctx, me.user, false);
 }

@@ -9,6 +9,7 @@ import type { LimitCounters } from './limits/counters.js';
 import type { LogonThrottle } from './limits/logon-throttle.js';
 import type { Logger } from './log.js';
 import type { ServerMetrics } from './metrics.js';
+import type { PresenceQueue } from './presence-queue.js';
 import type { RelayHub } from './relay-hub.js';
 import type { SignalRoutes } from './signal-routes.js';
 
@@ -34,6 +35,8 @@ export interface ServerContext {
   /** Per-user, per-account and per-source counters (src/server/limits/), shareable between nodes. */
   readonly limits: LimitCounters;
   readonly logonThrottle: LogonThrottle;
+  /** Presence announcements, in the background and in order per user. */
+  readonly presence: PresenceQueue;
   /** Several nodes on Redis (SPEC §4.8): the shared registry and the bus; absent on a single node. */
   readonly cluster?: ClusterNode;
 }

@@ -22,7 +22,8 @@ import { stunAdmission } from './limits/stun-admission.js';
 import { closeTcp, listenTcp, urlHost } from './listen.js';
 import { createAddressTagger, createLogger } from './log.js';
 import { ServerMetrics } from './metrics.js';
-import { announcePresence } from './presence.js';
+import { queuePresence } from './presence.js';
+import { PresenceQueue } from './presence-queue.js';
 import { registeredAddressOf, trustedProxies } from './registered-address.js';
 import { RELAY_PATH_PREFIX, RelayHub } from './relay-hub.js';
 import { SignalRoutes } from './signal-routes.js';
@@ -94,6 +95,9 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     addressTag,
     connections: new Map(),
     signalRoutes: new SignalRoutes(),
+    presence: new PresenceQueue(PRESENCE_CONCURRENCY, (user, err) =>
+      log.warn({ user, err: err instanceof Error ? err.message : String(err) }, 'presence not announced'),
+    ),
     relay: new RelayHub(options, metrics, log, limits),
     lifecycle,
     stunEndpoints: [],
@@ -119,10 +123,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   const opsServer = createOpsServer(metrics, lifecycle, parts?.health);
   if (parts) {
     const announce = (online: boolean) => (users: string[]) => {
-      for (const user of users)
-        announcePresence(ctx, user, online).catch((err: unknown) =>
-          log.warn({ err: String(err), online }, 'presence announcement failed'),
-        );
+      for (const user of users) queuePresence(ctx, user, online);
     };
     reaped = announce(false);
     restored = announce(true);
@@ -222,6 +223,9 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
  * its headers alive as long as the socket (~1.2 KB per idle client, bench/capacity.ts).
  */
 const ignoreSocketError = (): void => {};
+
+/** Presence announcements in flight at once: enough to keep the store busy, few enough to queue here. */
+const PRESENCE_CONCURRENCY = 16;
 
 /** One port for both WebSockets: /relay/<ticket> is a relay socket, every other path the control channel. */
 function routeUpgrade(

@@ -37,3 +37,11 @@ export async function announcePresence(ctx: ServerContext, user: string, online:
     ),
   );
 }
+
+/** Tells the user's buddies in the background, in order per user (presence-queue.ts). */
+export function queuePresence(ctx: ServerContext, user: string, online: boolean): void {
+  ctx.presence.push(user, async () => {
+    // At shutdown everyone leaves at once and the store is closing: no one is left to tell.
+    if (!ctx.lifecycle.shuttingDown) await announcePresence(ctx, user, online);
+  });
+}
