@@ -19,9 +19,9 @@ export class PresenceQueue {
     private readonly onError: (user: string, err: unknown) => void,
   ) {}
 
-  /** Tasks waiting or running. */
+  /** Tasks waiting or running (a running task stays first in its user's list until it ends). */
   get pending(): number {
-    let n = this.#running;
+    let n = 0;
     for (const tasks of this.#tasks.values()) n += tasks.length;
     return n;
   }
