@@ -47,7 +47,14 @@ test('the several-nodes benchmark runs end to end at a tiny size and reports eve
     '--hold-seconds',
     '1',
   ]);
-  assert.match(stdout, /\| cluster, on two nodes \| \d+\.\d+ \| \d+\.\d+ \| \d+\.\d+ \| \d+\.\d+ \|/);
+  for (const mode of ['paced', 'back to back'])
+    assert.match(
+      stdout,
+      new RegExp(
+        `\\| ${mode}: cluster, on two nodes \\| \\d+\\.\\d+ \\| \\d+\\.\\d+ \\| \\d+\\.\\d+ \\| \\d+\\.\\d+ \\|`,
+      ),
+    );
+  assert.match(stdout, /back to back: cross-node \/ single node: judgement p50 \d+\.\d+x/);
   assert.match(stdout, /logons: 60 token logons over 2 nodes from 2 generators: \d+\/s/);
   assert.match(stdout, /held: 60 of 60 clients on 2 nodes; the nodes' gauges say 60 logged on; failed 0/);
   assert.match(stdout, /alive after 1 s: 60 sockets open, 60\/60 sampled clients answered a ping/);
