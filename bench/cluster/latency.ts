@@ -67,7 +67,7 @@ function pairProbe(a: WireClient, b: WireClient, bName: string): () => Promise<[
 }
 
 /**
- * Paced: the pairs take turns, one request at a time with a pause of 1 ms before each, so that every
+ * Paced: the pairs take turns, one request at a time with a pause of 5 ms before each, so that every
  * request meets idle processes (as an unloaded server's requests do) and whatever else the machine does
  * falls on every pair alike. Back to back: each pair on its own, the next request as soon as the last
  * is answered, so its processes stay awake. On this VM waking an idle process costs ~0.1 ms, which the
@@ -81,7 +81,7 @@ async function measure(
 ) {
   const out = probes.map(() => ({ judge: [] as number[], signal: [] as number[] }));
   const take = async (k: number, i: number) => {
-    if (paced) await sleep(1);
+    if (paced) await sleep(5);
     const [judge, signal] = (await probes[k]?.()) ?? [Number.NaN, Number.NaN];
     if (i < warmup) return;
     out[k]?.judge.push(judge);
