@@ -161,8 +161,17 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     conn.on('ready', () => void tick());
   }
   subscriber.on('ready', () => {
-    subscribed = true;
+    // ioredis is ready before it has subscribed again: trust caches only once a SUBSCRIBE sent after its
+    // own has been answered (one connection, in order), and drop what was read before.
+    subscribed = false;
     online.changesMissed();
+    subscriber.subscribe(online.channel).then(
+      () => {
+        online.changesMissed();
+        subscribed = true;
+      },
+      () => {},
+    );
   });
   subscriber.on('close', () => {
     subscribed = false;
