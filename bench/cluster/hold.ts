@@ -1,6 +1,6 @@
 import { Generator } from './generator-protocol.js';
 import { InspectorSession } from './inspector.js';
-import { cpuPercent, cpuSeconds, fdCount, fdLimit, rssBytes } from './proc.js';
+import { alive, cpuPercent, cpuSeconds, fdCount, fdLimit, rssBytes } from './proc.js';
 
 /**
  * The capacity part of the cluster benchmark: several generator processes log on `clients` bench users
@@ -125,15 +125,6 @@ async function devicesOnline(http: string): Promise<number> {
     return Number(/^buddylink_devices_online (\d+)/m.exec(text)?.[1] ?? Number.NaN);
   } catch {
     return Number.NaN;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

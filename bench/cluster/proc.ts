@@ -2,6 +2,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** What /proc says about a process of the benchmark (a node, a generator, redis-server). */
 
+/** The process exists (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { alive } from './proc.js';
 
 /** Readings of the shared PostgreSQL and Redis: their processes, transactions, commands, memory. */
 
@@ -11,16 +12,7 @@ export async function postgresBackends(url: string): Promise<number[]> {
     const { rows } = await client.query<{ pid: number }>(
       'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
     );
-    return rows
-      .map((r) => r.pid)
-      .filter((pid) => {
-        try {
-          process.kill(pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      });
+    return rows.map((r) => r.pid).filter(alive);
   } finally {
     await client.end();
   }
@@ -49,13 +41,8 @@ export async function redisInfo(
     await redis.connect();
     const info = await redis.info();
     const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1]);
-    let local = false;
-    try {
-      process.kill(pid, 0);
-      local = true;
-    } catch {}
     return {
-      pid: local ? pid : undefined,
+      pid: alive(pid) ? pid : undefined,
       usedBytes: Number(/^used_memory:(\d+)/m.exec(info)?.[1]),
       commands: Number(/^total_commands_processed:(\d+)/m.exec(info)?.[1]),
     };

@@ -173,7 +173,6 @@ export class ClusterBus {
    * to be away refuses (UNAVAILABLE); a write that fails later is counted.
    */
   deliver(node: string, connectionId: string, event: EventBody, route?: SignalRoute): void {
-    if (this.#publisher.status !== 'ready') throw new ServiceUnavailableError('cluster bus');
     const message: DeliverMessage = {
       kind: 'deliver',
       connectionId,
@@ -198,12 +197,12 @@ export class ClusterBus {
     node: string,
     message: RelayOpenMessage | RelayTicketMessage | AddressAskMessage | AddressAnswerMessage,
   ): Promise<void> {
-    if (this.#publisher.status !== 'ready') throw new ServiceUnavailableError('cluster bus');
     this.#toNode(node, JSON.stringify(message));
   }
 
-  /** On the direct link to the node when one is open, else through Redis. */
+  /** On the direct link to the node when one is open, else through Redis; refused while Redis is away. */
   #toNode(node: string, text: string): void {
+    if (this.#publisher.status !== 'ready') throw new ServiceUnavailableError('cluster bus');
     if (this.#links?.send(node, text)) return;
     this.#publisher.publish(this.#channelOf(node), text).catch(() => {
       this.lost++;

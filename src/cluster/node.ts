@@ -108,34 +108,28 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
     tagOf,
     changesArrive: () => subscribed && subscriber.status === 'ready',
   });
-  new Gauge({
-    name: 'buddylink_node_devices_online',
-    help: 'Devices logged on to this node',
-    labelNames: ['node'] as const,
-    registers: [o.registry],
-    collect() {
-      this.set({ node: o.nodeId }, online.localCount);
-    },
-  });
-
-  new Gauge({
-    name: 'buddylink_cluster_links_open',
-    help: 'Direct links from this node to other nodes that are open',
-    labelNames: ['node'] as const,
-    registers: [o.registry],
-    collect() {
-      this.set({ node: o.nodeId }, links.open.length);
-    },
-  });
-  new Gauge({
-    name: 'buddylink_cluster_link_messages',
-    help: 'Messages this node sent to other nodes on direct links (the rest went through Redis)',
-    labelNames: ['node'] as const,
-    registers: [o.registry],
-    collect() {
-      this.set({ node: o.nodeId }, links.sent);
-    },
-  });
+  // Read when scraped; `links` is made below, before the first scrape can happen.
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['node'] as const,
+      registers: [o.registry],
+      collect() {
+        this.set({ node: o.nodeId }, read());
+      },
+    });
+  gauge('buddylink_node_devices_online', 'Devices logged on to this node', () => online.localCount);
+  gauge(
+    'buddylink_cluster_links_open',
+    'Direct links from this node to other nodes that are open',
+    () => links.open.length,
+  );
+  gauge(
+    'buddylink_cluster_link_messages',
+    'Messages this node sent to other nodes on direct links (the rest went through Redis)',
+    () => links.sent,
+  );
 
   let url: string | undefined;
   let relay: RelayRoute | undefined;

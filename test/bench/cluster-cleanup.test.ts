@@ -3,17 +3,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { alive } from '../../bench/cluster/proc.js';
 
 const ORPHAN = fileURLToPath(new URL('./cluster-orphan.js', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('a cluster benchmark killed with SIGKILL leaves no generator and no watched child behind', async () => {
   const parent = spawn(process.execPath, [ORPHAN], { stdio: ['ignore', 'pipe', 'inherit'] });

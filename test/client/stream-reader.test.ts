@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { StreamReader, TransferError } from '../../src/client/index.js';
-import { socketPair } from './socket-pair.js';
-
-const opened: Socket[] = [];
-after(() => {
-  for (const s of opened) s.destroy();
-});
-
-async function trackedPair(): Promise<[Socket, Socket]> {
-  const pair = await socketPair();
-  opened.push(...pair);
-  return pair;
-}
+import { trackedPair } from './socket-pair.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

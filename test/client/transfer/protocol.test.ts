@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import {
   type Decision,
   planItems,
@@ -18,18 +18,7 @@ import {
   writeFrame,
 } from '../../../src/client/index.js';
 import { randomPayload, tempDir } from '../helpers.js';
-import { socketPair } from '../socket-pair.js';
-
-const opened: Socket[] = [];
-after(() => {
-  for (const s of opened) s.destroy();
-});
-
-async function trackedPair(): Promise<[Socket, Socket]> {
-  const pair = await socketPair();
-  opened.push(...pair);
-  return pair;
-}
+import { trackedPair } from '../socket-pair.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const yes = async (): Promise<Decision> => ({ accept: true });
